@@ -1,0 +1,30 @@
+// swift-tools-version: 6.1
+// Sediment: an LSM-tree storage engine in Swift, with RocksDB-compatible on-disk formats.
+import PackageDescription
+
+let package = Package(
+    name: "Sediment",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Sediment", targets: ["Sediment"]),
+        .executable(name: "sst_dump", targets: ["SSTDump"]),
+        .executable(name: "db_bench", targets: ["DBBench"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
+        .target(name: "CSedimentSupport"),
+        .target(
+            name: "Sediment",
+            dependencies: ["CLZ4", "CZlib", "CXXHash", "CSedimentSupport"]
+        ),
+        .target(name: "SedimentTools", dependencies: ["Sediment"]),
+        .executableTarget(name: "SSTDump", dependencies: ["SedimentTools"]),
+        .executableTarget(name: "DBBench", dependencies: ["SedimentTools"]),
+        .target(name: "SedimentTestSupport", dependencies: ["Sediment"], path: "Tests/SedimentTestSupport"),
+        .testTarget(name: "SedimentTests", dependencies: ["Sediment", "SedimentTestSupport"]),
+        .testTarget(name: "SedimentToolsTests", dependencies: ["SedimentTools", "SedimentTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,11 @@
+// CSedimentSupport: the few routines that want CPU instructions Swift cannot name directly.
+// crc32c uses the SSE4.2 `crc32` instruction when the CPU has it, slicing-by-8 tables otherwise.
+#ifndef SEDIMENT_SUPPORT_H
+#define SEDIMENT_SUPPORT_H
+#include <stddef.h>
+#include <stdint.h>
+
+/// Extends `crc` (an unmasked crc32c, 0 for a fresh one) over `n` bytes at `data`.
+uint32_t sediment_crc32c_extend(uint32_t crc, const void *data, size_t n);
+
+#endif

@@ -1,0 +1,105 @@
+// Options: how a database is opened and shaped. Names and defaults follow RocksDB's
+// (include/rocksdb/options.h) wherever the meaning is the same.
+
+/// How much of a damaged write-ahead log recovery accepts (RocksDB's WALRecoveryMode).
+public enum WALRecoveryMode: Sendable {
+    /// Accept a log whose only damage is an incomplete record at its very end (a torn write).
+    case tolerateCorruptedTailRecords
+    /// Fail to open on any damage, with `.corruption` naming the log and offset.
+    case absoluteConsistency
+    /// Recover up to the first damaged record and ignore everything after it (the default).
+    case pointInTime
+    /// Skip every damaged record and keep whatever else can be read (salvage).
+    case skipAnyCorruptedRecords
+}
+
+/// Options for opening a database. Sizes are in bytes.
+public struct Options: Sendable {
+    /// Creates the default options.
+    public init() {}
+    /// Create the directory and an empty database when none exists. Default true.
+    public var createIfMissing = true
+    /// Fail with `.invalidArgument` when a database already exists. Default false.
+    public var errorIfExists = false
+    /// Verify more aggressively (checksums on every table read during recovery). Default true.
+    public var paranoidChecks = true
+    /// Bytes a memtable may hold before it becomes immutable and is flushed. Default 64 MiB.
+    public var writeBufferSize = 64 << 20
+    /// Memtables (mutable plus immutable) held at once; writers wait when all are full. Default 2.
+    public var maxWriteBufferNumber = 2
+    /// Target uncompressed size of a data block. Default 4 KiB.
+    public var blockSize = 4096
+    /// Keys between restart points in a data block. Default 16.
+    public var blockRestartInterval = 16
+    /// Bloom filter bits per key; 0 disables filters. Default 10.
+    public var bloomBitsPerKey = 10.0
+    /// Compression for new data blocks. Default `.lz4`.
+    public var compression: Compression = .lz4
+    /// Capacity of the shared block cache in bytes. Default 8 MiB.
+    public var blockCacheSize = 8 << 20
+    /// Table readers kept open at once; -1 keeps every table open. Default -1.
+    public var maxOpenFiles = -1
+    /// L0 table count that triggers an L0 compaction. Default 4.
+    public var level0FileNumCompactionTrigger = 4
+    /// L0 table count at which writes are slowed. Default 20.
+    public var level0SlowdownWritesTrigger = 20
+    /// L0 table count at which writes stop until compaction catches up. Default 36.
+    public var level0StopWritesTrigger = 36
+    /// Size at which compaction output tables are cut. Default 64 MiB.
+    public var targetFileSizeBase = 64 << 20
+    /// Target size of L1. Default 256 MiB.
+    public var maxBytesForLevelBase = 256 << 20
+    /// Each level's target is the previous one's times this. Default 10.
+    public var maxBytesForLevelMultiplier = 10.0
+    /// Number of levels, L0 included. Default 7.
+    public var numLevels = 7
+    /// Background threads for flushes and compactions. Default 2.
+    public var maxBackgroundJobs = 2
+    /// How recovery treats a damaged log. Default `.pointInTime`.
+    public var walRecoveryMode: WALRecoveryMode = .pointInTime
+    /// The file system every file operation goes through. Default the real one.
+    public var fileSystem: any FileSystem = PosixFileSystem()
+    /// Run compactions automatically in the background. Default true (tests turn it off to
+    /// drive the tree by hand).
+    public var disableAutoCompactions = false
+    /// Start a new MANIFEST when the current one grows past this many bytes. Default 1 GiB as
+    /// RocksDB's max_manifest_file_size.
+    public var maxManifestFileSize = 1 << 30
+}
+
+/// Options for one write.
+public struct WriteOptions: Sendable {
+    /// fdatasync the log before acknowledging. Default false (the write has still reached the
+    /// kernel, so it survives a crash of the process).
+    public var sync: Bool = false
+    /// Skip the write-ahead log: the write is lost if the process stops before a flush.
+    public var disableWAL: Bool = false
+    /// Creates write options.
+    public init(sync: Bool = false, disableWAL: Bool = false) {
+        self.sync = sync
+        self.disableWAL = disableWAL
+    }
+}
+
+/// Options for reads, cursors and scans.
+public struct ReadOptions: Sendable {
+    /// Read as of this snapshot; nil reads the newest state.
+    public var snapshot: Snapshot? = nil
+    /// Cursors never return keys below this (inclusive).
+    public var lowerBound: [UInt8]? = nil
+    /// Cursors never return keys at or above this (exclusive).
+    public var upperBound: [UInt8]? = nil
+    /// Verify block checksums on every read. Default true.
+    public var verifyChecksums: Bool = true
+    /// Put blocks read into the block cache. Default true.
+    public var fillCache: Bool = true
+    /// Creates read options.
+    public init(snapshot: Snapshot? = nil, lowerBound: [UInt8]? = nil, upperBound: [UInt8]? = nil,
+                verifyChecksums: Bool = true, fillCache: Bool = true) {
+        self.snapshot = snapshot
+        self.lowerBound = lowerBound
+        self.upperBound = upperBound
+        self.verifyChecksums = verifyChecksums
+        self.fillCache = fillCache
+    }
+}

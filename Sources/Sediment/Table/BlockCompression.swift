@@ -1,0 +1,146 @@
+// BlockCompression: the only caller of the C compression libraries. RocksDB's framing for
+// format_version >= 2, which Sediment writes and reads:
+//
+//   +----------------------------------+-------------------------------+
+//   | varint32: uncompressed byte size | codec output                  |
+//   +----------------------------------+-------------------------------+
+//
+//   type 0x0 kNoCompression   block stored as is (no size prefix)
+//   type 0x2 kZlibCompression raw deflate (windowBits -14, level Z_DEFAULT_COMPRESSION)
+//   type 0x4 kLZ4Compression  LZ4 block format (LZ4_compress_default)
+//
+// A compressed block is kept only when it saves at least 12.5% (RocksDB's GoodCompressionRatio).
+import CLZ4
+import CZlib
+
+/// RocksDB's CompressionType byte as stored in a block trailer.
+enum BlockCompressionType: UInt8, Sendable {
+    case none = 0x0
+    case snappy = 0x1
+    case zlib = 0x2
+    case bzip2 = 0x3
+    case lz4 = 0x4
+    case lz4hc = 0x5
+    case xpress = 0x6
+    case zstd = 0x7
+
+    /// RocksDB's name for the type, as printed in table properties.
+    var name: String {
+        switch self {
+        case .none: "NoCompression"
+        case .snappy: "Snappy"
+        case .zlib: "Zlib"
+        case .bzip2: "BZip2"
+        case .lz4: "LZ4"
+        case .lz4hc: "LZ4HC"
+        case .xpress: "Xpress"
+        case .zstd: "ZSTD"
+        }
+    }
+
+    init(_ compression: Compression) {
+        switch compression {
+        case .none: self = .none
+        case .lz4: self = .lz4
+        case .zlib: self = .zlib
+        }
+    }
+}
+
+enum BlockCompression {
+    /// Compresses `raw` with `type`. Returns nil when the codec fails or when the result does
+    /// not save at least 12.5%, in which case the caller stores the block uncompressed.
+    static func compress(_ raw: UnsafeRawBufferPointer, type: BlockCompressionType) -> [UInt8]? {
+        guard type != .none, raw.count > 0, raw.count <= Int(Int32.max) else { return nil }
+        var out: [UInt8] = []
+        out.appendVarint32(UInt32(raw.count))
+        let prefix = out.count
+        switch type {
+        case .lz4:
+            let bound = Int(LZ4_compressBound(Int32(raw.count)))
+            out.append(contentsOf: repeatElement(0, count: bound))
+            let n = out.withUnsafeMutableBytes { dst -> Int32 in
+                LZ4_compress_default(
+                    raw.baseAddress?.assumingMemoryBound(to: CChar.self),
+                    (dst.baseAddress! + prefix).assumingMemoryBound(to: CChar.self),
+                    Int32(raw.count), Int32(bound))
+            }
+            guard n > 0 else { return nil }
+            out.removeLast(bound - Int(n))
+        case .zlib:
+            guard let body = deflateRaw(raw) else { return nil }
+            out.append(contentsOf: body)
+        default:
+            return nil
+        }
+        // Keep only if compressed size < raw - raw/8.
+        guard out.count < raw.count - raw.count / 8 else { return nil }
+        return out
+    }
+
+    /// Decompresses a block's contents of `type`. `file` and `offset` name the block in errors.
+    static func decompress(_ data: UnsafeRawBufferPointer, type: BlockCompressionType,
+                           file: String, offset: UInt64) throws -> [UInt8] {
+        func corrupt(_ m: String) -> SedimentError {
+            .corruption(file: file, offset: Int64(offset), message: m)
+        }
+        guard type == .lz4 || type == .zlib else {
+            throw SedimentError.notSupported(feature: "\(type.name) block compression", file: file)
+        }
+        guard let (size, start) = data.decodeVarint32(at: 0, limit: data.count) else {
+            throw corrupt("bad uncompressed-size prefix in a \(type.name) block")
+        }
+        // A block can't decompress to more than 1 GiB; reject absurd sizes before allocating.
+        guard size <= 1 << 30 else { throw corrupt("absurd uncompressed size \(size) in a \(type.name) block") }
+        let input = UnsafeRawBufferPointer(rebasing: data[start...])
+        var out = [UInt8](repeating: 0, count: Int(size))
+        if size == 0 { return out }
+        switch type {
+        case .lz4:
+            let n = out.withUnsafeMutableBytes { dst -> Int32 in
+                LZ4_decompress_safe(
+                    input.baseAddress?.assumingMemoryBound(to: CChar.self),
+                    dst.baseAddress!.assumingMemoryBound(to: CChar.self),
+                    Int32(input.count), Int32(size))
+            }
+            guard n == Int32(size) else { throw corrupt("LZ4 block does not decompress to its recorded size") }
+        default:
+            guard inflateRaw(input, into: &out) else { throw corrupt("zlib block does not decompress") }
+        }
+        return out
+    }
+
+    private static func deflateRaw(_ raw: UnsafeRawBufferPointer) -> [UInt8]? {
+        var stream = z_stream()
+        guard deflateInit2_(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -14, 8, Z_DEFAULT_STRATEGY,
+                            ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
+        defer { deflateEnd(&stream) }
+        let bound = Int(deflateBound(&stream, uLong(raw.count)))
+        var out = [UInt8](repeating: 0, count: bound)
+        let ok = out.withUnsafeMutableBytes { dst -> Bool in
+            stream.next_in = UnsafeMutablePointer(mutating: raw.baseAddress!.assumingMemoryBound(to: Bytef.self))
+            stream.avail_in = uInt(raw.count)
+            stream.next_out = dst.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            stream.avail_out = uInt(bound)
+            return deflate(&stream, Z_FINISH) == Z_STREAM_END
+        }
+        guard ok else { return nil }
+        out.removeLast(bound - Int(stream.total_out))
+        return out
+    }
+
+    private static func inflateRaw(_ input: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
+        var stream = z_stream()
+        guard inflateInit2_(&stream, -15, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return false }
+        defer { inflateEnd(&stream) }
+        let expected = out.count
+        return out.withUnsafeMutableBytes { dst -> Bool in
+            stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
+            stream.avail_in = uInt(input.count)
+            stream.next_out = dst.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            stream.avail_out = uInt(expected)
+            let r = inflate(&stream, Z_FINISH)
+            return r == Z_STREAM_END && Int(stream.total_out) == expected
+        }
+    }
+}
