@@ -1,0 +1,13 @@
+// LookupResult: what a point lookup in one source (memtable, table) found for a user key at a
+// sequence number. `notFound` means the source has no version of the key visible at the
+// sequence, so the next older source must be asked; `deleted` ends the search.
+
+/// The outcome of a point lookup in one source.
+enum LookupResult: Equatable, Sendable {
+    /// The newest visible version is a value.
+    case found([UInt8])
+    /// The newest visible version is a tombstone: the key is absent.
+    case deleted
+    /// No visible version here; look in older sources.
+    case notFound
+}
