@@ -23,7 +23,8 @@ let package = Package(
         .executableTarget(name: "SSTDump", dependencies: ["SedimentTools"]),
         .executableTarget(name: "DBBench", dependencies: ["SedimentTools"]),
         .target(name: "SedimentTestSupport", dependencies: ["Sediment"], path: "Tests/SedimentTestSupport"),
-        .testTarget(name: "SedimentTests", dependencies: ["Sediment", "SedimentTestSupport"]),
+        .executableTarget(name: "CrashWriter", dependencies: ["Sediment"], path: "Tests/CrashWriter"),
+        .testTarget(name: "SedimentTests", dependencies: ["Sediment", "SedimentTestSupport", "CrashWriter"]),
         .testTarget(name: "SedimentToolsTests", dependencies: ["SedimentTools", "SedimentTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 // ToolSupport: what the command-line tools share: RocksDB-style `--flag=value` parsing and
 // writing to standard output/error without Foundation.
 import Glibc
+import Synchronization
 
 /// Writes `text` and a newline to standard error.
 package func printError(_ text: String) {
@@ -48,4 +49,50 @@ package func parseFlags(_ arguments: [String]) throws(UsageError) -> [(name: Str
         i += 1
     }
     return out
+}
+
+/// A value behind a mutex, shareable between the tools' worker threads.
+package final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    package init(_ value: Value) { mutex = Mutex(value) }
+    package func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        try mutex.withLock { try body(&$0) }
+    }
+}
+
+private final class ThreadBody: @unchecked Sendable {
+    let index: Int
+    let body: @Sendable (Int) -> Void
+    init(index: Int, body: @escaping @Sendable (Int) -> Void) {
+        self.index = index
+        self.body = body
+    }
+}
+
+/// Runs `body(i)` for i in 0..<count on separate threads and waits for all of them.
+package func runThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    if count == 1 {
+        body(0)
+        return
+    }
+    var handles: [pthread_t] = []
+    for i in 0..<count {
+        let box = Unmanaged.passRetained(ThreadBody(index: i, body: body))
+        var t = pthread_t()
+        let rc = pthread_create(&t, nil, { arg in
+            guard let arg else { return nil }
+            let b = Unmanaged<ThreadBody>.fromOpaque(arg).takeRetainedValue()
+            b.body(b.index)
+            return nil
+        }, box.toOpaque())
+        if rc == 0 { handles.append(t) } else { box.release(); body(i) }
+    }
+    for t in handles { pthread_join(t, nil) }
+}
+
+/// Sleeps for `seconds`.
+package func sleepSeconds(_ seconds: Double) {
+    guard seconds > 0 else { return }
+    var ts = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
+    while nanosleep(&ts, &ts) != 0 && errno == EINTR {}
 }

@@ -1,0 +1,62 @@
+// TableCache: the open TableReaders of a database, keyed by file number and bounded by
+// `Options.maxOpenFiles` (-1: unbounded). Readers are opened lazily on first use; the least
+// recently used is dropped when the bound is reached (a reader still in use stays alive through
+// its other references). Thread-safe: one mutex around the map; tables are opened outside it.
+import Synchronization
+
+/// Open table readers, shared by every read of the database.
+final class TableCache: Sendable {
+    private struct Entry {
+        var reader: TableReader
+        var lastUse: UInt64
+    }
+
+    private struct State {
+        var entries: [UInt64: Entry] = [:]
+        var tick: UInt64 = 0
+    }
+
+    private let directory: String
+    private let fileSystem: any FileSystem
+    private let blockCache: BlockCache?
+    private let capacity: Int
+    private let state = Mutex(State())
+
+    /// A cache for the tables of the database in `directory`.
+    init(directory: String, fileSystem: any FileSystem, blockCache: BlockCache?, maxOpenFiles: Int) {
+        self.directory = directory
+        self.fileSystem = fileSystem
+        self.blockCache = blockCache
+        self.capacity = maxOpenFiles < 0 ? Int.max : max(maxOpenFiles - 10, 20)
+    }
+
+    /// The reader for table `number` of `size` bytes, opening it when needed.
+    /// - Throws: `SedimentError` naming the table file when it is missing or damaged.
+    func reader(number: UInt64, size: UInt64) throws -> TableReader {
+        let cached: TableReader? = state.withLock { s in
+            s.tick += 1
+            guard var e = s.entries[number] else { return nil }
+            e.lastUse = s.tick
+            s.entries[number] = e
+            return e.reader
+        }
+        if let cached { return cached }
+        let path = FileNames.table(directory, number)
+        let file = try fileSystem.openForReading(path)
+        let reader = try TableReader.open(file: file, fileSize: size, fileNumber: number, blockCache: blockCache)
+        return state.withLock { s in
+            if let existing = s.entries[number] { return existing.reader }
+            s.tick += 1
+            if s.entries.count >= capacity, let victim = s.entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+                s.entries[victim.key] = nil
+            }
+            s.entries[number] = Entry(reader: reader, lastUse: s.tick)
+            return reader
+        }
+    }
+
+    /// Forgets table `number` (after it is deleted).
+    func evict(_ number: UInt64) {
+        state.withLock { _ = $0.entries.removeValue(forKey: number) }
+    }
+}

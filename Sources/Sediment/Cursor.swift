@@ -1,0 +1,272 @@
+// Cursor: the user-facing iterator (RocksDB's DBIter). It runs over a MergingIterator of every
+// source captured when it was made (memtables, L0 tables, one LevelIterator per deeper level) and
+// shows each user key once, at its newest version visible at the cursor's sequence, hiding
+// tombstones and keys outside [lowerBound, upperBound).
+//
+// Visibility rule: an entry (k, s, t) is visible when s <= sequence; for each user key the
+// visible entry with the largest s decides; a deletion hides the key.
+//
+// Skipping: after `maxSkipsBeforeReseek` hidden versions of one user key the cursor reseeks
+// past all of them instead of stepping one by one, so long runs of overwritten or deleted
+// entries cost O(log n), not O(n) each (RocksDB's max_sequential_skip_in_iterations).
+//
+// Lifetime: the cursor retains the memtables and table readers it reads; flushes and later
+// writes never change what it sees. Not thread-safe: one cursor, one thread at a time.
+
+/// A positioned cursor over the merged view of the database.
+public final class Cursor {
+    private let merged: MergingIterator
+    private let sequence: SequenceNumber
+    private let lowerBound: [UInt8]?
+    private let upperBound: [UInt8]?
+    private let core: DatabaseCore
+    private let snapshot: Snapshot?
+    private var valid = false
+    private var forward = true
+    // The current entry when moving backward (the merged iterator is then before it).
+    private var savedKey: [UInt8] = []
+    private var savedValue: [UInt8] = []
+    private var cursorError: SedimentError?
+    static let maxSkipsBeforeReseek = 8
+
+    init(core: DatabaseCore, merged: MergingIterator, sequence: SequenceNumber, options: ReadOptions) {
+        self.core = core
+        self.merged = merged
+        self.sequence = sequence
+        self.lowerBound = options.lowerBound
+        self.upperBound = options.upperBound
+        self.snapshot = options.snapshot
+    }
+
+    /// True when positioned at a key.
+    public var isValid: Bool { valid }
+
+    /// The current key. - Precondition: `isValid`.
+    public var key: [UInt8] {
+        guard valid else { return [] }
+        if forward {
+            let k = merged.key
+            return Array(UnsafeRawBufferPointer(rebasing: k[0..<k.count - 8]))
+        }
+        return savedKey
+    }
+
+    /// The current value. - Precondition: `isValid`.
+    public var value: [UInt8] {
+        guard valid else { return [] }
+        return forward ? Array(merged.value) : savedValue
+    }
+
+    /// The byte length of the current key, without copying it.
+    public var keyCount: Int {
+        guard valid else { return 0 }
+        return forward ? merged.key.count - 8 : savedKey.count
+    }
+
+    /// The byte length of the current value, without copying it.
+    public var valueCount: Int {
+        guard valid else { return 0 }
+        return forward ? merged.value.count : savedValue.count
+    }
+
+    /// The I/O or corruption error that made the cursor invalid, if any (`.closed` when the
+    /// database was closed while the cursor was in use).
+    public var error: SedimentError? { cursorError ?? merged.error }
+
+    /// False (and the cursor invalid, with `.closed`) once the database is closed.
+    private func checkOpen() -> Bool {
+        if core.isClosed {
+            cursorError = .closed
+            valid = false
+            return false
+        }
+        return true
+    }
+
+    // MARK: positioning
+
+    /// Positions at the first key (at or after `lowerBound`).
+    public func seekToFirst() {
+        guard checkOpen() else { return }
+        forward = true
+        if let lowerBound {
+            seekInternal(lowerBound)
+        } else {
+            merged.seekToFirst()
+        }
+        findNextUserEntry(skipping: false, skipKey: [])
+    }
+
+    /// Positions at the last key (before `upperBound`).
+    public func seekToLast() {
+        guard checkOpen() else { return }
+        forward = false
+        if let upperBound {
+            // The last entry with user key < upperBound.
+            var target = upperBound
+            target.appendFixed64(packSequenceAndKind(maxSequenceNumber, .forSeek))
+            target.withUnsafeBytes { merged.seekForPrevious($0) }
+            while merged.isValid && userKeyCompare(merged.key, upperBound) >= 0 { merged.previous() }
+        } else {
+            merged.seekToLast()
+        }
+        findPrevUserEntry()
+    }
+
+    /// Positions at the first key >= `target`.
+    public func seek(_ target: [UInt8]) {
+        guard checkOpen() else { return }
+        forward = true
+        var t = target
+        if let lowerBound, compareBytes(t, lowerBound) < 0 { t = lowerBound }
+        seekInternal(t)
+        findNextUserEntry(skipping: false, skipKey: [])
+    }
+
+    /// Positions at the last key <= `target`.
+    public func seekForPrevious(_ target: [UInt8]) {
+        guard checkOpen() else { return }
+        forward = false
+        if let upperBound, compareBytes(target, upperBound) >= 0 {
+            seekToLast()
+            return
+        }
+        var t = target
+        t.appendFixed64(packSequenceAndKind(0, .deletion))
+        t.withUnsafeBytes { merged.seekForPrevious($0) }
+        findPrevUserEntry()
+    }
+
+    /// Moves to the next key. - Precondition: `isValid`.
+    public func next() {
+        guard valid, checkOpen() else { return }
+        if !forward {
+            // The merged iterator sits before the current key: move it to the first entry
+            // after the current user key's entries.
+            forward = true
+            let current = savedKey
+            var t = current
+            t.appendFixed64(packSequenceAndKind(0, .deletion))
+            t.withUnsafeBytes { merged.seek($0) }
+            if merged.isValid && userKeyCompare(merged.key, current) == 0 { merged.next() }
+            findNextUserEntry(skipping: true, skipKey: current)
+            return
+        }
+        let current = key
+        merged.next()
+        findNextUserEntry(skipping: true, skipKey: current)
+    }
+
+    /// Moves to the previous key. - Precondition: `isValid`.
+    public func previous() {
+        guard valid, checkOpen() else { return }
+        if forward {
+            // Move the merged iterator before every entry of the current user key.
+            let current = key
+            forward = false
+            var t = current
+            t.appendFixed64(packSequenceAndKind(maxSequenceNumber, .forSeek))
+            t.withUnsafeBytes { merged.seekForPrevious($0) }
+            while merged.isValid && userKeyCompare(merged.key, current) >= 0 { merged.previous() }
+        }
+        findPrevUserEntry()
+    }
+
+    // MARK: internals
+
+    private func seekInternal(_ userKey: [UInt8]) {
+        var t = userKey
+        t.appendFixed64(packSequenceAndKind(sequence, .forSeek))
+        t.withUnsafeBytes { merged.seek($0) }
+    }
+
+    /// Compares the user-key part of an internal key with `user`.
+    @inline(__always) private func userKeyCompare(_ internalKey: UnsafeRawBufferPointer, _ user: [UInt8]) -> Int {
+        user.withUnsafeBytes { u in
+            compareBytes(UnsafeRawBufferPointer(rebasing: internalKey[0..<internalKey.count - 8]), u)
+        }
+    }
+
+    /// Advances the merged iterator to the next visible live entry whose user key is not
+    /// `skipKey` (when `skipping`), and sets `valid`.
+    private func findNextUserEntry(skipping startSkipping: Bool, skipKey startKey: [UInt8]) {
+        var skipping = startSkipping
+        var skipKey = startKey
+        var skipped = 0
+        valid = false
+        while merged.isValid {
+            let k = merged.key
+            guard k.count >= 8 else {
+                cursorError = .corruption(file: "cursor", offset: nil, message: "internal key shorter than 8 bytes")
+                return
+            }
+            if let upperBound, userKeyCompare(k, upperBound) >= 0 { return }
+            let trailer = k.loadFixed64(at: k.count - 8)
+            let seq = trailer >> 8
+            if seq <= sequence {
+                let kind = UInt8(truncatingIfNeeded: trailer)
+                if skipping && userKeyCompare(k, skipKey) <= 0 {
+                    skipped += 1
+                    if skipped > Cursor.maxSkipsBeforeReseek {
+                        // Jump past every remaining entry of skipKey.
+                        var t = skipKey
+                        t.appendFixed64(packSequenceAndKind(0, .deletion))
+                        t.withUnsafeBytes { merged.seek($0) }
+                        skipped = 0
+                        if merged.isValid && userKeyCompare(merged.key, skipKey) == 0 { merged.next() }
+                        continue
+                    }
+                } else if kind == ValueKind.deletion.rawValue || kind == ValueKind.singleDeletion.rawValue {
+                    skipKey = Array(UnsafeRawBufferPointer(rebasing: k[0..<k.count - 8]))
+                    skipping = true
+                    skipped = 0
+                } else if kind == ValueKind.value.rawValue {
+                    valid = true
+                    return
+                } else {
+                    cursorError = .notSupported(feature: "value kind 0x\(hexByte(kind)) in a cursor", file: "cursor")
+                    return
+                }
+            }
+            merged.next()
+        }
+    }
+
+    /// Moves the merged iterator backward to the previous visible live user key, saving it in
+    /// `savedKey`/`savedValue`, and sets `valid`.
+    private func findPrevUserEntry() {
+        var kindFound: UInt8 = ValueKind.deletion.rawValue
+        valid = false
+        while merged.isValid {
+            let k = merged.key
+            let trailer = k.loadFixed64(at: k.count - 8)
+            let seq = trailer >> 8
+            let user = UnsafeRawBufferPointer(rebasing: k[0..<k.count - 8])
+            if let lowerBound, lowerBound.withUnsafeBytes({ compareBytes(user, $0) }) < 0 { break }
+            if seq <= sequence {
+                if kindFound != ValueKind.deletion.rawValue && savedKey.withUnsafeBytes({ compareBytes(user, $0) }) < 0 {
+                    // A newer visible entry of the saved key was found: it decides.
+                    break
+                }
+                kindFound = UInt8(truncatingIfNeeded: trailer)
+                if kindFound == ValueKind.value.rawValue {
+                    savedKey = Array(user)
+                    savedValue = Array(merged.value)
+                } else if kindFound == ValueKind.deletion.rawValue || kindFound == ValueKind.singleDeletion.rawValue {
+                    savedKey.removeAll(keepingCapacity: true)
+                    savedValue.removeAll(keepingCapacity: true)
+                } else {
+                    cursorError = .notSupported(feature: "value kind 0x\(hexByte(kindFound)) in a cursor", file: "cursor")
+                    return
+                }
+            }
+            merged.previous()
+        }
+        if kindFound == ValueKind.value.rawValue {
+            valid = true
+        } else {
+            savedKey.removeAll(keepingCapacity: true)
+            savedValue.removeAll(keepingCapacity: true)
+        }
+    }
+}

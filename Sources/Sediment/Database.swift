@@ -1,0 +1,113 @@
+// Database: the public handle of an open database (../shared/API.md). It forwards to the
+// engine core (Engine/DatabaseCore*.swift) and closes it when the last reference goes away.
+
+/// An open Sediment database: an ordered, crash-safe key-value store in one directory.
+///
+/// Thread-safe: any number of threads may call `put`, `delete`, `write`, `get` and the other
+/// methods at once. Concurrent writes are joined into groups that share one log write and at
+/// most one `fdatasync` (group commit).
+public final class Database: Sendable {
+    let core: DatabaseCore
+
+    /// Opens the database in directory `path`, creating it when `options.createIfMissing`.
+    /// Replays any write-ahead logs left by a previous run (see `Options.walRecoveryMode`).
+    /// - Throws: `SedimentError.locked` when another process (or another `Database` in this
+    ///   process) has it open; `.invalidArgument` for a missing directory without
+    ///   `createIfMissing`, an existing one with `errorIfExists`, or a file at `path`;
+    ///   `.corruption` naming the file for a damaged CURRENT, MANIFEST, log or a missing table.
+    public init(path: String, options: Options = Options()) throws {
+        core = try DatabaseCore(path: path, options: options)
+    }
+
+    deinit {
+        try? core.close()
+    }
+
+    /// Sets `key` to `value`.
+    /// - Throws: `.closed` after `close()`, `.readOnly` after a failed log write or background
+    ///   error, `.io`/`.noSpace` when the log write fails.
+    public func put(_ key: [UInt8], _ value: [UInt8], options: WriteOptions = WriteOptions()) throws {
+        var batch = WriteBatch()
+        batch.put(key, value)
+        try core.write(batch, options: options)
+    }
+
+    /// Removes `key` (writes a tombstone).
+    /// - Throws: as `put`.
+    public func delete(_ key: [UInt8], options: WriteOptions = WriteOptions()) throws {
+        var batch = WriteBatch()
+        batch.delete(key)
+        try core.write(batch, options: options)
+    }
+
+    /// Applies every operation of `batch` atomically: after a crash, all or none are visible.
+    /// - Throws: as `put`.
+    public func write(_ batch: WriteBatch, options: WriteOptions = WriteOptions()) throws {
+        if batch.count == 0 {
+            try core.monitor.withLock { try core.checkOpen() }
+            return
+        }
+        try core.write(batch, options: options)
+    }
+
+    /// The newest value of `key`, or the value as of `options.snapshot`; nil when absent or
+    /// deleted.
+    /// - Throws: `.closed`, or `.corruption`/`.io` naming a table that cannot be read.
+    public func get(_ key: [UInt8], options: ReadOptions = ReadOptions()) throws -> [UInt8]? {
+        try core.get(key, options: options)
+    }
+
+    /// A consistent point-in-time view; released when the last reference to it goes away.
+    public func snapshot() -> Snapshot {
+        core.snapshot()
+    }
+
+    /// Writes the memtable to a level-0 table and waits until it is durable.
+    /// - Throws: `.closed`, `.readOnly`, or the flush's I/O error.
+    public func flush() throws {
+        try core.flush()
+    }
+
+    /// Named figures as text: "sediment.stats", "sediment.levelstats",
+    /// "sediment.num-files-at-level<N>", "sediment.estimate-num-keys",
+    /// "sediment.total-sst-files-size", "sediment.cur-size-all-mem-tables",
+    /// "sediment.num-immutable-mem-table", "sediment.last-sequence". nil for an unknown name.
+    public func property(_ name: String) -> String? {
+        core.property(name)
+    }
+
+    /// Reads every block of every live table and checks its checksum.
+    /// - Throws: `.corruption` naming the table and block offset.
+    public func verifyChecksums() throws {
+        try core.verifyChecksums()
+    }
+
+    /// Stops background work and releases the lock. Flushes nothing that was not asked for:
+    /// unflushed writes are in the log and are replayed on the next open. Idempotent; `deinit`
+    /// also closes. Calls after close throw `SedimentError.closed`.
+    public func close() throws {
+        try core.close()
+    }
+
+    /// Deletes the database in `path`: every file Sediment (or RocksDB) names, then the
+    /// directory when it is empty.
+    /// - Throws: `.locked` when the database is open; `.io` when a file cannot be removed.
+    public static func destroy(path: String, options: Options = Options()) throws {
+        let fs = options.fileSystem
+        guard fs.fileExists(path) else { return }
+        guard fs.isDirectory(path) else {
+            throw SedimentError.invalidArgument("\(path) is not a directory")
+        }
+        let lock = try fs.lockFile(FileNames.lock(path))
+        defer { lock.unlock() }
+        for name in try fs.children(of: path) {
+            guard let (kind, _) = FileNames.parse(name), kind != .lock else { continue }
+            try fs.removeFile(path + "/" + name)
+        }
+        lock.unlock()
+        try? fs.removeFile(FileNames.lock(path))
+        if (try? fs.children(of: path))?.isEmpty == true {
+            try fs.removeDirectory(path)
+        }
+    }
+}

@@ -1,0 +1,65 @@
+// DatabaseCore+Flush: the background thread. It flushes the oldest immutable memtable to a
+// level-0 table, records the table and the new log number in the MANIFEST, drops the memtable
+// and deletes the logs that are no longer needed. Flushes come before any other background work.
+
+extension DatabaseCore {
+    /// The background thread's loop; returns when the database shuts down.
+    func backgroundLoop() {
+        monitor.lock()
+        while true {
+            while !state.shuttingDown && (state.imms.isEmpty || state.backgroundError != nil) {
+                monitor.wait()
+            }
+            if state.shuttingDown { break }
+            flushOldestMemTable()
+            monitor.broadcast()
+        }
+        monitor.unlock()
+    }
+
+    /// Writes `state.imms[0]` to a table and installs it.
+    /// - Precondition: `monitor` is held; `state.imms` is not empty. Releases it while writing.
+    private func flushOldestMemTable() {
+        let imm = state.imms[0]
+        let number = versions.newFileNumber()
+        state.pendingOutputs.insert(number)
+        state.flushing = true
+        monitor.unlock()
+        let start = Clock.nanoseconds()
+        var result: Result<FileMetadata, SedimentError>
+        do {
+            result = .success(try Flush.writeLevel0Table(imm.table, number: number, directory: path, options: options))
+        } catch let error as SedimentError {
+            result = .failure(error)
+        } catch {
+            result = .failure(.io(file: FileNames.table(path, number), errno: 0, message: "\(error)"))
+        }
+        monitor.lock()
+        state.flushing = false
+        defer { state.pendingOutputs.remove(number) }
+        switch result {
+        case .success(let meta):
+            var edit = VersionEdit()
+            edit.newFiles.append(NewFileEntry(level: 0, file: meta))
+            // The oldest log still needed is the next memtable's.
+            edit.logNumber = state.imms.count > 1 ? state.imms[1].logNumber : (state.log?.number ?? imm.logNumber + 1)
+            edit.prevLogNumber = 0
+            versions.lastSequence = state.lastSequence
+            do {
+                try versions.logAndApply(edit)
+                state.imms.removeFirst()
+                state.stats.flushes += 1
+                state.stats.flushBytes += meta.size
+                state.stats.flushNanoseconds += Clock.nanoseconds() - start
+                deleteObsoleteFiles()
+            } catch let error as SedimentError {
+                try? fileSystem.removeFile(FileNames.table(path, number))
+                state.backgroundError = error
+            } catch {
+                state.backgroundError = .io(file: FileNames.manifest(path, versions.manifestFileNumber), errno: 0, message: "\(error)")
+            }
+        case .failure(let error):
+            state.backgroundError = error
+        }
+    }
+}

@@ -1,0 +1,28 @@
+// DatabaseCore+Iteration: building the iterator stack for cursors and scans:
+//   MergingIterator
+//     ├─ MemTableIterator (active memtable)
+//     ├─ MemTableIterator (each immutable memtable, newest first)
+//     ├─ TableIterator    (each L0 table, newest first)
+//     └─ LevelIterator    (one per non-empty deeper level; opens tables lazily)
+// The cursor keeps every memtable and table reader it captured alive.
+
+extension DatabaseCore {
+    /// A cursor over the view at `options.snapshot` (or now).
+    func cursor(options: ReadOptions) throws -> Cursor {
+        let view = try readView(snapshot: options.snapshot)
+        var children: [any InternalIterator] = [view.mem.makeIterator()]
+        for imm in view.imms { children.append(imm.makeIterator()) }
+        for (level, files) in view.version.levels.enumerated() where !files.isEmpty {
+            if level == 0 {
+                for f in files {
+                    let reader = try tableCache.reader(number: f.number, size: f.size)
+                    children.append(reader.makeIterator(verifyChecksums: options.verifyChecksums, fillCache: options.fillCache))
+                }
+            } else {
+                children.append(LevelIterator(files: files, tableCache: tableCache,
+                                              verifyChecksums: options.verifyChecksums, fillCache: options.fillCache))
+            }
+        }
+        return Cursor(core: self, merged: MergingIterator(children), sequence: view.sequence, options: options)
+    }
+}

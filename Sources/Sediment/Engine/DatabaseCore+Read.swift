@@ -1,0 +1,110 @@
+// DatabaseCore+Read: point reads. The newest source that knows the key decides: the active
+// memtable, the immutable memtables newest first, level-0 tables newest first, then one table
+// per deeper level (found by binary search on key ranges). A tombstone means absent.
+
+/// What a read captures under the lock: the sources to search and the sequence to read at.
+struct ReadView {
+    let mem: MemTable
+    let imms: [MemTable]   // newest first
+    let version: Version
+    let sequence: SequenceNumber
+}
+
+extension DatabaseCore {
+    /// Captures the current sources and sequence (or the snapshot's sequence).
+    func readView(snapshot: Snapshot?) throws -> ReadView {
+        try monitor.withLock {
+            try checkOpen()
+            return ReadView(mem: state.mem, imms: state.imms.reversed().map(\.table),
+                            version: versions.current,
+                            sequence: snapshot?.sequence ?? state.lastSequence)
+        }
+    }
+
+    /// The newest value of `key` visible at the view's sequence, or nil.
+    func get(_ key: [UInt8], options: ReadOptions) throws -> [UInt8]? {
+        let view = try readView(snapshot: options.snapshot)
+        return try key.withUnsafeBytes { k -> [UInt8]? in
+            switch view.mem.get(userKey: k, sequence: view.sequence) {
+            case .found(let v): return v
+            case .deleted: return nil
+            case .notFound: break
+            }
+            for imm in view.imms {
+                switch imm.get(userKey: k, sequence: view.sequence) {
+                case .found(let v): return v
+                case .deleted: return nil
+                case .notFound: break
+                }
+            }
+            for (level, files) in view.version.levels.enumerated() {
+                if level == 0 {
+                    for f in files where DatabaseCore.mayContain(f, k) {
+                        switch try lookup(f, k, view.sequence, options) {
+                        case .found(let v): return v
+                        case .deleted: return nil
+                        case .notFound: continue
+                        }
+                    }
+                } else if let f = DatabaseCore.fileCovering(files, k) {
+                    switch try lookup(f, k, view.sequence, options) {
+                    case .found(let v): return v
+                    case .deleted: return nil
+                    case .notFound: continue
+                    }
+                }
+            }
+            return nil
+        }
+    }
+
+    private func lookup(_ f: FileMetadata, _ key: UnsafeRawBufferPointer, _ sequence: SequenceNumber,
+                        _ options: ReadOptions) throws -> LookupResult {
+        let reader = try tableCache.reader(number: f.number, size: f.size)
+        return try reader.get(userKey: key, sequence: sequence, verifyChecksums: options.verifyChecksums,
+                              fillCache: options.fillCache)
+    }
+
+    /// True when `key` lies within the table's user-key range.
+    static func mayContain(_ f: FileMetadata, _ key: UnsafeRawBufferPointer) -> Bool {
+        f.smallest.withUnsafeBytes { s in
+            f.largest.withUnsafeBytes { l in
+                compareBytes(key, UnsafeRawBufferPointer(rebasing: s[0..<s.count - 8])) >= 0
+                    && compareBytes(key, UnsafeRawBufferPointer(rebasing: l[0..<l.count - 8])) <= 0
+            }
+        }
+    }
+
+    /// In a sorted, non-overlapping level: the one table whose range may hold `key`.
+    static func fileCovering(_ files: [FileMetadata], _ key: UnsafeRawBufferPointer) -> FileMetadata? {
+        var lo = 0
+        var hi = files.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            let largerOrEqual = files[mid].largest.withUnsafeBytes { l in
+                compareBytes(UnsafeRawBufferPointer(rebasing: l[0..<l.count - 8]), key) >= 0
+            }
+            if largerOrEqual { hi = mid } else { lo = mid + 1 }
+        }
+        guard lo < files.count, mayContain(files[lo], key) else { return nil }
+        return files[lo]
+    }
+
+    /// Reads every block of every live table and checks its checksum.
+    func verifyChecksums() throws {
+        let view = try readView(snapshot: nil)
+        for files in view.version.levels {
+            for f in files {
+                try tableCache.reader(number: f.number, size: f.size).verifyChecksums()
+            }
+        }
+    }
+
+    /// A snapshot at the newest visible sequence.
+    func snapshot() -> Snapshot {
+        let sequence = monitor.withLock { state.lastSequence }
+        snapshots.acquire(sequence)
+        let list = snapshots
+        return Snapshot(sequence: sequence) { list.release($0) }
+    }
+}

@@ -1,0 +1,152 @@
+// DatabaseCore+Write: the write path with group commit (DESIGN.md §4).
+//
+// Writers queue in `state.writers`. The writer at the front is the leader: it makes room
+// (switching to a new memtable and log when the current one is full), merges the batches of the
+// writers queued behind it into one group, and with the lock released writes the group as ONE
+// log record (one `write`), syncs at most once if any member asked for `sync`, and inserts the
+// group into the memtable. It then publishes the new last sequence, marks every member done and
+// wakes the queue. A follower simply waits until it is done.
+//
+// A failed log write or sync puts the database in read-only mode (`state.backgroundError`):
+// the members of the failed group get the error, later writes get `.readOnly`.
+
+extension DatabaseCore {
+    /// The largest group a leader assembles, in bytes of batch payload.
+    static let maxGroupBytes = 1 << 20
+
+    /// Applies `batch` (nil: switch memtables, for `flush`). Returns when durable as asked.
+    func write(_ batch: WriteBatch?, options: WriteOptions) throws {
+        let me = Writer(batch: batch, sync: options.sync, disableWAL: options.disableWAL)
+        monitor.lock()
+        if state.closed {
+            monitor.unlock()
+            throw SedimentError.closed
+        }
+        state.writers.append(me)
+        while !me.done && state.writers.first !== me { monitor.wait() }
+        if me.done {
+            monitor.unlock()
+            if let error = me.error { throw error }
+            return
+        }
+        // Leader.
+        var group: [Writer] = [me]
+        var failure: SedimentError? = nil
+        do {
+            try makeRoomForWrite(force: batch == nil)
+        } catch let error as SedimentError {
+            failure = error
+        } catch {
+            failure = .io(file: path, errno: 0, message: "\(error)")
+        }
+        if failure == nil, var combined = batch {
+            var groupBytes = combined.byteSize
+            var wantSync = me.sync
+            var index = 1
+            while index < state.writers.count {
+                let w = state.writers[index]
+                guard let b = w.batch, w.disableWAL == me.disableWAL,
+                      groupBytes + b.byteSize <= DatabaseCore.maxGroupBytes else { break }
+                combined.append(b)
+                groupBytes += b.byteSize
+                wantSync = wantSync || w.sync
+                group.append(w)
+                index += 1
+            }
+            let firstSequence = state.lastSequence + 1
+            combined.sequence = firstSequence
+            let mem = state.mem
+            let log = state.log
+            monitor.unlock()
+            var logFailed = false
+            do {
+                if !me.disableWAL, let log {
+                    logFailed = true
+                    try log.append(combined.rep)
+                    if wantSync { try log.sync() }
+                    logFailed = false
+                }
+                var seq = firstSequence
+                try combined.forEach(file: "write batch") { kind, key, value in
+                    mem.add(sequence: seq, kind: kind, key: key, value: value)
+                    seq += 1
+                }
+            } catch let error as SedimentError {
+                failure = error
+            } catch {
+                failure = .io(file: path, errno: 0, message: "\(error)")
+            }
+            monitor.lock()
+            if let failure, logFailed, state.backgroundError == nil {
+                state.backgroundError = failure
+            }
+            if failure == nil || !logFailed {
+                state.lastSequence = firstSequence + UInt64(combined.count) - 1
+            }
+            state.stats.writeGroups += 1
+            state.stats.writesApplied += UInt64(combined.count)
+            if !me.disableWAL {
+                state.stats.walBytes += UInt64(combined.byteSize)
+                if wantSync { state.stats.walSyncs += 1 }
+            }
+        }
+        for w in group {
+            w.error = failure
+            w.done = true
+        }
+        state.writers.removeFirst(group.count)
+        monitor.broadcast()
+        monitor.unlock()
+        if let failure { throw failure }
+    }
+
+    /// Ensures the memtable has room, switching to a new one (and a new log) when it is full
+    /// or when `force` asks for it. Waits while every write buffer is full.
+    /// - Precondition: `monitor` is held by the group-commit leader.
+    private func makeRoomForWrite(force: Bool) throws {
+        var mustSwitch = force
+        while true {
+            if let error = state.backgroundError {
+                throw SedimentError.readOnly(message: error.description)
+            }
+            if state.shuttingDown { throw SedimentError.closed }
+            if !mustSwitch && state.mem.approximateMemoryUsage < options.writeBufferSize {
+                return
+            }
+            if mustSwitch && state.mem.isEmpty {
+                return
+            }
+            if state.imms.count >= options.maxWriteBufferNumber - 1 {
+                // Every buffer is full: wait for the background flush.
+                let start = Clock.nanoseconds()
+                monitor.wait()
+                state.stats.stallNanoseconds += Clock.nanoseconds() - start
+                continue
+            }
+            let number = versions.newFileNumber()
+            let newLog = try WriteAheadLog.create(fileSystem: fileSystem, directory: path, number: number)
+            if let old = state.log {
+                state.imms.append(ImmutableMemTable(table: state.mem, logNumber: old.number))
+                try? old.close()
+            }
+            state.log = newLog
+            state.mem = MemTable()
+            mustSwitch = false
+            monitor.broadcast()
+            return
+        }
+    }
+
+    /// Switches to a new memtable and waits until every memtable written so far is in a
+    /// durable level-0 table.
+    func flush() throws {
+        try write(nil, options: WriteOptions())
+        try monitor.withLock {
+            while !state.imms.isEmpty {
+                try checkOpen()
+                if let error = state.backgroundError { throw SedimentError.readOnly(message: error.description) }
+                monitor.wait()
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+// DatabaseCore: the open database behind the public `Database`. It owns the lock file, the
+// VersionSet, the memtables and logs, the table cache and the background thread.
+//
+// Locking: `monitor` guards `state` and `versions`. A group-commit leader releases it while it
+// writes the log and inserts into `state.mem` (it is then the only writer of that memtable);
+// the background thread releases it while it writes a table. Readers take it only to capture
+// the memtables, the current Version and the visible sequence number.
+//
+// `@unchecked Sendable`: every mutable field below is read and written only with `monitor` held
+// (or, for `state.mem`'s contents, by the single leader as described above).
+
+import Synchronization
+
+/// The engine core of one open database.
+final class DatabaseCore: @unchecked Sendable {
+    let path: String
+    let options: Options
+    let fileSystem: any FileSystem
+    let monitor = Monitor()
+    let tableCache: TableCache
+    let blockCache: BlockCache?
+    let snapshots = SnapshotList()
+    private let fileLock: any FileLock
+    /// Guarded by `monitor`.
+    var state: DatabaseState
+    /// Guarded by `monitor`.
+    let versions: VersionSet
+    private var background: BackgroundThread?
+    /// Set once by `close()`; read without the lock by cursors.
+    private let closedFlag = Atomic<Bool>(false)
+    /// True once `close()` has begun.
+    var isClosed: Bool { closedFlag.load(ordering: .acquiring) }
+    let openedAt = Clock.nanoseconds()
+
+    /// Opens (and recovers, or creates) the database at `path`.
+    init(path: String, options rawOptions: Options) throws {
+        var options = rawOptions
+        options.maxWriteBufferNumber = max(2, options.maxWriteBufferNumber)
+        options.numLevels = max(2, options.numLevels)
+        guard options.writeBufferSize > 0, options.blockSize > 0, options.blockRestartInterval > 0 else {
+            throw SedimentError.invalidArgument("writeBufferSize, blockSize and blockRestartInterval must be positive")
+        }
+        self.path = path
+        self.options = options
+        let fs = options.fileSystem
+        self.fileSystem = fs
+
+        if fs.fileExists(path) && !fs.isDirectory(path) {
+            throw SedimentError.invalidArgument("\(path) exists and is not a directory")
+        }
+        if !fs.fileExists(path) {
+            guard options.createIfMissing else {
+                throw SedimentError.invalidArgument("\(path) does not exist (createIfMissing is false)")
+            }
+            try fs.createDirectory(path)
+            try? fs.syncDirectory(DatabaseCore.parentDirectory(of: path))
+        }
+        fileLock = try fs.lockFile(FileNames.lock(path))
+        do {
+            blockCache = options.blockCacheSize > 0 ? BlockCache(capacityBytes: options.blockCacheSize) : nil
+            tableCache = TableCache(directory: path, fileSystem: fs, blockCache: blockCache,
+                                    maxOpenFiles: options.maxOpenFiles)
+            versions = VersionSet(path: path, fileSystem: fs, options: options)
+            if fs.fileExists(FileNames.current(path)) {
+                if options.errorIfExists {
+                    throw SedimentError.invalidArgument("\(path) already exists (errorIfExists is true)")
+                }
+                try versions.recover()
+            } else {
+                guard options.createIfMissing else {
+                    throw SedimentError.invalidArgument("\(path) holds no database (no CURRENT) and createIfMissing is false")
+                }
+                try versions.createNew()
+            }
+            let recovered = try Recovery.replayLogs(directory: path, versions: versions, options: options)
+            state = DatabaseState(mem: MemTable(), log: recovered.log, lastSequence: recovered.lastSequence)
+            try checkLiveTablesExist()
+            deleteObsoleteFiles()
+            let thread = BackgroundThread(name: "sediment-bg") { [self] in backgroundLoop() }
+            try thread.start()
+            background = thread
+        } catch {
+            fileLock.unlock()
+            throw error
+        }
+    }
+
+    deinit {
+        try? close()
+    }
+
+    static func parentDirectory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// Every table the MANIFEST names must be on disk.
+    private func checkLiveTablesExist() throws {
+        for level in versions.current.levels {
+            for f in level where !fileSystem.fileExists(FileNames.table(path, f.number)) {
+                throw SedimentError.corruption(file: FileNames.table(path, f.number), offset: nil,
+                                               message: "the MANIFEST names this table but it is missing")
+            }
+        }
+    }
+
+    /// Throws `.closed` after close. - Precondition: `monitor` is held.
+    func checkOpen() throws {
+        if state.closed { throw SedimentError.closed }
+    }
+
+    /// Stops background work, waits for in-flight writes, closes the log and releases the lock.
+    /// Nothing is flushed: the memtables' writes are in their logs and are replayed on reopen.
+    func close() throws {
+        let thread: BackgroundThread? = monitor.withLock {
+            if state.closed { return nil }
+            state.closed = true
+            closedFlag.store(true, ordering: .releasing)
+            state.shuttingDown = true
+            monitor.broadcast()
+            while !state.writers.isEmpty { monitor.wait() }
+            let t = background
+            background = nil
+            return t
+        }
+        guard let thread else { return }
+        thread.join()
+        let log: WriteAheadLog? = monitor.withLock {
+            let l = state.log
+            state.log = nil
+            return l
+        }
+        defer {
+            versions.close()
+            fileLock.unlock()
+        }
+        try log?.close()
+    }
+
+    /// Removes logs older than the MANIFEST's log number, temp files, and tables that no
+    /// Version references and no flush is writing. Errors are ignored: a file left behind is
+    /// removed at the next open. - Precondition: `monitor` is held, or the core is not shared yet.
+    func deleteObsoleteFiles() {
+        guard let names = try? fileSystem.children(of: path) else { return }
+        let live = versions.liveFileNumbers()
+        let minLog = versions.logNumber
+        let currentLog = state.log?.number
+        for name in names {
+            guard let (kind, number) = FileNames.parse(name) else { continue }
+            let remove: Bool
+            switch kind {
+            case .log: remove = number < minLog && number != currentLog
+            case .table: remove = !live.contains(number) && !state.pendingOutputs.contains(number)
+            case .temp: remove = true
+            case .manifest: remove = number < versions.manifestFileNumber
+            default: remove = false
+            }
+            if remove {
+                if kind == .table { tableCache.evict(number) }
+                try? fileSystem.removeFile(path + "/" + name)
+            }
+        }
+    }
+}

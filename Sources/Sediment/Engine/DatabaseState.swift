@@ -1,0 +1,63 @@
+// DatabaseState: the mutable core of an open database, guarded by `DatabaseCore.monitor`.
+// Nothing here is touched without that lock, except the memtable a group-commit leader inserts
+// into (the leader is the only writer of `mem`, and the memtable's readers are lock-free).
+
+/// A memtable that is full (or flushed on request), waiting for the background flush, with
+/// the log that holds its writes.
+struct ImmutableMemTable {
+    let table: MemTable
+    let logNumber: UInt64
+}
+
+/// One caller of `write` or `flush` waiting in the group-commit queue.
+final class Writer {
+    /// The batch to apply; nil asks the leader to switch memtables (a flush request).
+    var batch: WriteBatch?
+    let sync: Bool
+    let disableWAL: Bool
+    var done = false
+    var error: SedimentError?
+
+    init(batch: WriteBatch?, sync: Bool, disableWAL: Bool) {
+        self.batch = batch
+        self.sync = sync
+        self.disableWAL = disableWAL
+    }
+}
+
+/// Counters behind `property("sediment.stats")`.
+struct EngineStatistics {
+    var walBytes: UInt64 = 0
+    var walSyncs: UInt64 = 0
+    var writeGroups: UInt64 = 0
+    var writesApplied: UInt64 = 0
+    var flushes: UInt64 = 0
+    var flushBytes: UInt64 = 0
+    var flushNanoseconds: UInt64 = 0
+    var stallNanoseconds: UInt64 = 0
+}
+
+/// Everything that changes while the database is open.
+struct DatabaseState {
+    /// The memtable receiving writes.
+    var mem: MemTable
+    /// The log holding `mem`'s writes; nil only after close.
+    var log: WriteAheadLog?
+    /// Full memtables waiting to be flushed, oldest first.
+    var imms: [ImmutableMemTable] = []
+    /// The sequence number of the newest write visible to readers.
+    var lastSequence: SequenceNumber
+    /// Writers waiting in order; the first is the leader.
+    var writers: [Writer] = []
+    /// The first background or log error; while set, writes fail with `.readOnly`.
+    var backgroundError: SedimentError?
+    /// True while the background thread is writing a table.
+    var flushing = false
+    /// Table numbers being written (not yet in a Version): never deleted as orphans.
+    var pendingOutputs: Set<UInt64> = []
+    /// Set by `close()`: new calls throw `.closed`.
+    var closed = false
+    /// Set by `close()`: the background thread exits at its next check.
+    var shuttingDown = false
+    var stats = EngineStatistics()
+}

@@ -1,0 +1,100 @@
+// Monitor: a mutex with one condition variable (pthread), for the database core's state. The
+// Synchronization module's Mutex has no condition variable, and writers, flush waiters and the
+// background thread all need to sleep until the state changes.
+//
+// Thread-safety: every method may be called from any thread. `wait` must be called with the
+// lock held (inside `withLock`).
+import Glibc
+
+/// A pthread mutex and condition variable pair.
+final class Monitor: @unchecked Sendable {
+    // Allocated once and never moved: pthread objects must not be copied.
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let condition: UnsafeMutablePointer<pthread_cond_t>
+
+    init() {
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+        condition = .allocate(capacity: 1)
+        condition.initialize(to: pthread_cond_t())
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+
+    /// Runs `body` with the mutex held.
+    @inline(__always) func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+
+    /// Takes the mutex (pair with `unlock`; prefer `withLock`).
+    @inline(__always) func lock() { pthread_mutex_lock(mutex) }
+
+    /// Releases the mutex taken by `lock`.
+    @inline(__always) func unlock() { pthread_mutex_unlock(mutex) }
+
+    /// Releases the mutex, sleeps until `broadcast`, and takes the mutex again.
+    /// - Precondition: the caller holds the lock.
+    func wait() {
+        pthread_cond_wait(condition, mutex)
+    }
+
+    /// Like `wait`, but returns after at most `nanoseconds`.
+    func wait(nanoseconds: Int) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var deadline = now
+        let total = Int(now.tv_nsec) + nanoseconds
+        deadline.tv_sec += total / 1_000_000_000
+        deadline.tv_nsec = total % 1_000_000_000
+        pthread_cond_timedwait(condition, mutex, &deadline)
+    }
+
+    /// Wakes every waiter.
+    func broadcast() {
+        pthread_cond_broadcast(condition)
+    }
+}
+
+/// Starts a detached-from-callers background thread running `body`; `join()` waits for it.
+final class BackgroundThread: @unchecked Sendable {
+    private var thread: pthread_t? = nil
+    private let body: @Sendable () -> Void
+
+    init(name: String, _ body: @escaping @Sendable () -> Void) {
+        self.body = body
+    }
+
+    /// Starts the thread. - Throws: `.io` when the system cannot create one.
+    func start() throws {
+        let unmanaged = Unmanaged.passRetained(self)
+        var t = pthread_t()
+        let rc = pthread_create(&t, nil, { arg in
+            guard let arg else { return nil }
+            let me = Unmanaged<BackgroundThread>.fromOpaque(arg).takeRetainedValue()
+            me.body()
+            return nil
+        }, unmanaged.toOpaque())
+        if rc != 0 {
+            unmanaged.release()
+            throw SedimentError.io(file: "background thread", errno: rc, message: "pthread_create failed")
+        }
+        thread = t
+    }
+
+    /// Waits for the thread to finish. Call once, never from the thread itself.
+    func join() {
+        if let t = thread {
+            pthread_join(t, nil)
+            thread = nil
+        }
+    }
+}

@@ -1,0 +1,245 @@
+// FaultInjectionFileSystem: wraps another FileSystem to simulate power loss and failing
+// hardware, in the manner of LevelDB's fault_injection_test and Pebble's errorfs.
+//
+// Power loss: every file remembers how many bytes were made durable by `sync()`; files created
+// (or renamed into place) since the last `syncDirectory` of their directory are "unsynced
+// entries". `dropUnsyncedData()` cuts each file back to its synced length and removes the
+// unsynced entries, which is what a machine that lost power could leave behind.
+//
+// Faults: `inject(_:)` adds a rule failing chosen operations (by kind and path substring) with
+// a chosen error, a number of times or forever. Thread-safe: all state sits behind one mutex.
+import Synchronization
+
+/// A FileSystem wrapper that can lose unsynced data and fail chosen operations.
+public final class FaultInjectionFileSystem: FileSystem {
+    /// The kinds of operation a fault rule can match.
+    public enum Operation: String, Sendable, CaseIterable {
+        case openForReading, read, create, append, sync, close, rename, remove, syncDirectory, lock, createDirectory
+    }
+
+    /// A rule: operations of `operation` on paths containing `pathContains` fail with `error`,
+    /// `remaining` more times (nil: forever).
+    public struct Fault: Sendable {
+        public var operation: Operation
+        public var pathContains: String
+        public var error: SedimentError
+        public var remaining: Int?
+        /// Creates a rule.
+        public init(_ operation: Operation, pathContains: String = "", error: SedimentError, times: Int? = nil) {
+            self.operation = operation
+            self.pathContains = pathContains
+            self.error = error
+            self.remaining = times
+        }
+    }
+
+    struct State {
+        var syncedLength: [String: UInt64] = [:]
+        var currentLength: [String: UInt64] = [:]
+        var unsyncedEntries: Set<String> = []
+        var faults: [Fault] = []
+        var counts: [Operation: Int] = [:]
+    }
+
+    /// The wrapped file system.
+    public let base: any FileSystem
+    let state = Mutex(State())
+
+    /// Wraps `base` (the real file system by default).
+    public init(base: any FileSystem = PosixFileSystem()) {
+        self.base = base
+    }
+
+    /// Adds a fault rule.
+    public func inject(_ fault: Fault) {
+        state.withLock { $0.faults.append(fault) }
+    }
+
+    /// Removes every fault rule.
+    public func clearFaults() {
+        state.withLock { $0.faults.removeAll() }
+    }
+
+    /// How many times `operation` has been attempted (for example, fdatasyncs under group commit).
+    public func count(of operation: Operation) -> Int {
+        state.withLock { $0.counts[operation] ?? 0 }
+    }
+
+    /// Resets every operation counter to zero.
+    public func resetCounts() {
+        state.withLock { $0.counts.removeAll() }
+    }
+
+    /// Records an attempt and throws the first matching fault, if any.
+    func check(_ operation: Operation, _ path: String) throws {
+        let error: SedimentError? = state.withLock { s in
+            s.counts[operation, default: 0] += 1
+            for i in s.faults.indices where s.faults[i].operation == operation {
+                let f = s.faults[i]
+                if !f.pathContains.isEmpty && !path.contains(f.pathContains) { continue }
+                if let r = f.remaining {
+                    if r <= 0 { continue }
+                    s.faults[i].remaining = r - 1
+                }
+                return f.error
+            }
+            return nil
+        }
+        if let error { throw error }
+    }
+
+    /// Simulates power loss: every tracked file is cut back to the bytes its last `sync()`
+    /// made durable, and files whose directory entry was never synced are removed.
+    /// Open files keep working afterwards only in the sense that their handles stay valid;
+    /// call this with the database closed (or after abandoning it).
+    public func dropUnsyncedData() throws {
+        let snapshot = state.withLock { s -> State in
+            let copy = s
+            s.unsyncedEntries.removeAll()
+            for (path, synced) in s.syncedLength { s.currentLength[path] = synced }
+            for path in copy.unsyncedEntries {
+                s.syncedLength[path] = nil
+                s.currentLength[path] = nil
+            }
+            return copy
+        }
+        for path in snapshot.unsyncedEntries where base.fileExists(path) {
+            try base.removeFile(path)
+        }
+        for (path, synced) in snapshot.syncedLength where !snapshot.unsyncedEntries.contains(path) {
+            guard base.fileExists(path) else { continue }
+            let size = try base.fileSize(path)
+            if size > synced {
+                let bytes = try base.readWholeFile(path)
+                try base.writeWholeFile(path, Array(bytes[0..<Int(synced)]), sync: true)
+            }
+        }
+    }
+
+    func noteAppend(_ path: String, _ newLength: UInt64) {
+        state.withLock { $0.currentLength[path] = newLength }
+    }
+
+    func noteSync(_ path: String, _ length: UInt64) {
+        state.withLock { $0.syncedLength[path] = length }
+    }
+
+    public func openForReading(_ path: String) throws -> any RandomAccessFile {
+        try check(.openForReading, path)
+        return FaultInjectionReadableFile(base: try base.openForReading(path), owner: self)
+    }
+
+    public func createForWriting(_ path: String) throws -> any WritableFile {
+        try check(.create, path)
+        let file = try base.createForWriting(path)
+        state.withLock { s in
+            s.unsyncedEntries.insert(path)
+            s.syncedLength[path] = 0
+            s.currentLength[path] = 0
+        }
+        return FaultInjectionWritableFile(base: file, owner: self)
+    }
+
+    public func fileExists(_ path: String) -> Bool { base.fileExists(path) }
+    public func isDirectory(_ path: String) -> Bool { base.isDirectory(path) }
+    public func fileSize(_ path: String) throws -> UInt64 { try base.fileSize(path) }
+    public func children(of directory: String) throws -> [String] { try base.children(of: directory) }
+
+    public func createDirectory(_ path: String) throws {
+        try check(.createDirectory, path)
+        try base.createDirectory(path)
+    }
+
+    public func removeFile(_ path: String) throws {
+        try check(.remove, path)
+        try base.removeFile(path)
+        state.withLock { s in
+            s.syncedLength[path] = nil
+            s.currentLength[path] = nil
+            s.unsyncedEntries.remove(path)
+        }
+    }
+
+    public func removeDirectory(_ path: String) throws {
+        try check(.remove, path)
+        try base.removeDirectory(path)
+    }
+
+    public func rename(_ source: String, to destination: String) throws {
+        try check(.rename, source)
+        try base.rename(source, to: destination)
+        state.withLock { s in
+            s.syncedLength[destination] = s.syncedLength.removeValue(forKey: source)
+            s.currentLength[destination] = s.currentLength.removeValue(forKey: source)
+            s.unsyncedEntries.remove(source)
+            // The new name is durable only after the directory is synced.
+            s.unsyncedEntries.insert(destination)
+        }
+    }
+
+    public func syncDirectory(_ directory: String) throws {
+        try check(.syncDirectory, directory)
+        try base.syncDirectory(directory)
+        let prefix = directory.hasSuffix("/") ? directory : directory + "/"
+        state.withLock { s in
+            s.unsyncedEntries = s.unsyncedEntries.filter { p in
+                !(p.hasPrefix(prefix) && !p.dropFirst(prefix.count).contains("/"))
+            }
+        }
+    }
+
+    public func lockFile(_ path: String) throws -> any FileLock {
+        try check(.lock, path)
+        return try base.lockFile(path)
+    }
+}
+
+/// A readable file whose reads can be failed.
+final class FaultInjectionReadableFile: RandomAccessFile {
+    let base: any RandomAccessFile
+    let owner: FaultInjectionFileSystem
+    var path: String { base.path }
+
+    init(base: any RandomAccessFile, owner: FaultInjectionFileSystem) {
+        self.base = base
+        self.owner = owner
+    }
+
+    func size() throws -> UInt64 { try base.size() }
+
+    func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try owner.check(.read, path)
+        return try base.read(at: offset, into: buffer)
+    }
+}
+
+/// A writable file that reports its appends and syncs to its file system, and whose
+/// operations can be failed. A failed sync leaves the synced length where it was.
+final class FaultInjectionWritableFile: WritableFile {
+    let base: any WritableFile
+    let owner: FaultInjectionFileSystem
+    var path: String { base.path }
+    var size: UInt64 { base.size }
+
+    init(base: any WritableFile, owner: FaultInjectionFileSystem) {
+        self.base = base
+        self.owner = owner
+    }
+
+    func append(_ bytes: UnsafeRawBufferPointer) throws {
+        try owner.check(.append, path)
+        try base.append(bytes)
+        owner.noteAppend(path, base.size)
+    }
+
+    func sync() throws {
+        try owner.check(.sync, path)
+        try base.sync()
+        owner.noteSync(path, base.size)
+    }
+
+    func close() throws {
+        try owner.check(.close, path)
+        try base.close()
+    }
+}

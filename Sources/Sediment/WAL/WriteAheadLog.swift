@@ -1,0 +1,46 @@
+// WriteAheadLog: one log file (`NNNNNN.log`) receiving the write batches of one memtable. Each
+// group of writes is one record in the record format (Record/), whose payload is a WriteBatch in
+// RocksDB's encoding; see DESIGN.md §4. Used only by the current group-commit leader (or by
+// recovery), so it needs no lock of its own.
+
+/// The log file that backs the current memtable.
+final class WriteAheadLog: @unchecked Sendable {
+    /// The log's file number (`NNNNNN.log`).
+    let number: UInt64
+    /// The full path of the log file.
+    let path: String
+    private let writer: RecordWriter
+    /// Bytes appended to this log.
+    private(set) var bytesWritten: UInt64 = 0
+
+    private init(number: UInt64, path: String, writer: RecordWriter) {
+        self.number = number
+        self.path = path
+        self.writer = writer
+    }
+
+    /// Creates log `number` in `directory` and makes its directory entry durable, so that a
+    /// synced write to it survives power loss.
+    static func create(fileSystem: any FileSystem, directory: String, number: UInt64) throws -> WriteAheadLog {
+        let path = FileNames.log(directory, number)
+        let file = try fileSystem.createForWriting(path)
+        try fileSystem.syncDirectory(directory)
+        return WriteAheadLog(number: number, path: path, writer: RecordWriter(file: file))
+    }
+
+    /// Appends one encoded write batch as one record: one `write` system call.
+    func append(_ batch: [UInt8]) throws {
+        try writer.addRecord(batch)
+        bytesWritten += UInt64(batch.count)
+    }
+
+    /// Makes every appended record durable (fdatasync).
+    func sync() throws {
+        try writer.sync()
+    }
+
+    /// Closes the file.
+    func close() throws {
+        try writer.file.close()
+    }
+}

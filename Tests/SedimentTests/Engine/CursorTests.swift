@@ -1,0 +1,143 @@
+// CursorTests: the database cursor against a sorted model (LevelDB table_test Harness style):
+// random puts/deletes with flushes interleaved, then every step forward, backward, seeks and
+// direction switches compared with the model; bounds; snapshots; cursors across close.
+import Testing
+@testable import Sediment
+import SedimentTestSupport
+
+/// A sorted in-memory model of the database's visible state.
+struct Model {
+    var map: [[UInt8]: [UInt8]] = [:]
+    var sortedKeys: [[UInt8]] { map.keys.sorted { compareBytes($0, $1) < 0 } }
+}
+
+@Suite struct CursorTests {
+    func randomKey(_ rng: inout SeededRandom) -> [UInt8] {
+        switch rng.next() % 4 {
+        case 0: return [UInt8](repeating: 0x61, count: 20) + [UInt8(rng.next() % 20)]      // long shared prefix
+        case 1: return [UInt8(rng.next() % 3 == 0 ? 0x00 : 0xFF), UInt8(rng.next() % 8)]      // 0x00 / 0xFF bytes
+        default: return Array("k\(rng.next() % 200)".utf8)
+        }
+    }
+
+    func checkCursor(_ db: Database, _ model: Model, _ rng: inout SeededRandom, options: ReadOptions = ReadOptions()) throws {
+        let keys = model.sortedKeys.filter { k in
+            (options.lowerBound.map { compareBytes(k, $0) >= 0 } ?? true) && (options.upperBound.map { compareBytes(k, $0) < 0 } ?? true)
+        }
+        let c = try db.cursor(options: options)
+        // Full forward and backward.
+        c.seekToFirst()
+        var seen: [[UInt8]] = []
+        while c.isValid { seen.append(c.key); #expect(c.value == model.map[c.key]); c.next() }
+        #expect(seen == keys, "forward scan (seed \(rng.seed))")
+        c.seekToLast()
+        seen = []
+        while c.isValid { seen.append(c.key); c.previous() }
+        #expect(seen == keys.reversed(), "backward scan (seed \(rng.seed))")
+        // Random walks with direction switches.
+        for _ in 0..<60 {
+            var pos: Int
+            let target = randomKey(&rng)
+            if rng.next() % 2 == 0 {
+                c.seek(target)
+                pos = keys.firstIndex { compareBytes($0, target) >= 0 } ?? keys.count
+            } else {
+                c.seekForPrevious(target)
+                pos = keys.lastIndex { compareBytes($0, target) <= 0 } ?? -1
+            }
+            for _ in 0..<6 {
+                if pos >= 0 && pos < keys.count {
+                    #expect(c.isValid && c.key == keys[pos], "walk (seed \(rng.seed))")
+                    #expect(c.value == model.map[keys[pos]])
+                } else {
+                    #expect(!c.isValid, "walk past the end (seed \(rng.seed))")
+                    break
+                }
+                if rng.next() % 2 == 0 { c.next(); pos += 1 } else { c.previous(); pos -= 1 }
+            }
+        }
+        #expect(c.error == nil)
+    }
+
+    @Test func cursorMatchesModelAcrossFlushes() throws {
+        var rng = SeededRandom(defaultSeed: 42)
+        try withTemporaryDirectory { dir in
+            var o = Options()
+            o.writeBufferSize = 16 << 10
+            let db = try Database(path: dir + "/db", options: o)
+            var model = Model()
+            for round in 0..<6 {
+                for _ in 0..<300 {
+                    let k = randomKey(&rng)
+                    if rng.next() % 4 == 0 {
+                        try db.delete(k)
+                        model.map[k] = nil
+                    } else {
+                        let v: [UInt8] = rng.next() % 10 == 0 ? [] : Array("v\(rng.next() % 1000)".utf8)
+                        try db.put(k, v)
+                        model.map[k] = v
+                    }
+                }
+                if round % 2 == 1 { try db.flush() }
+                try checkCursor(db, model, &rng)
+                try checkCursor(db, model, &rng, options: ReadOptions(lowerBound: Array("k1".utf8), upperBound: Array("k5".utf8)))
+            }
+            let scanned = try db.scan(from: Array("k".utf8), to: Array("l".utf8)).map { $0.key }
+            #expect(scanned == model.sortedKeys.filter { $0.first == 0x6B })
+            try db.close()
+        }
+    }
+
+    @Test func snapshotCursorSeesTheOldState() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/db")
+            for i in 0..<100 { try db.put(b("key\(i)"), b("old\(i)")) }
+            let snap = db.snapshot()
+            for i in 0..<100 where i % 2 == 0 { try db.delete(b("key\(i)")) }
+            for i in 0..<100 where i % 2 == 1 { try db.put(b("key\(i)"), b("new\(i)")) }
+            try db.flush()
+            let old = try db.scan(options: ReadOptions(snapshot: snap)).map { String(decoding: $0.value, as: UTF8.self) }
+            #expect(old.count == 100)
+            #expect(old.allSatisfy { $0.hasPrefix("old") })
+            let now = try db.scan().map { String(decoding: $0.value, as: UTF8.self) }
+            #expect(now.count == 50)
+            #expect(now.allSatisfy { $0.hasPrefix("new") })
+            try db.close()
+        }
+    }
+
+    @Test func longRunsOfOverwritesAreSkipped() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/db")
+            for i in 0..<2000 { try db.put(b("hot"), b("v\(i)")) }
+            for i in 0..<500 { try db.put(b("gone\(i)"), b("x")); try db.delete(b("gone\(i)")) }
+            try db.put(b("z"), b("last"))
+            let all = try db.scan().map { $0 }
+            #expect(all.map(\.key) == [b("hot"), b("z")])
+            #expect(all.first?.value == b("v1999"))
+            let c = try db.cursor()
+            c.seekToLast()
+            #expect(c.key == b("z"))
+            c.previous()
+            #expect(c.key == b("hot") && c.value == b("v1999"))
+            c.previous()
+            #expect(!c.isValid)
+            try db.close()
+        }
+    }
+
+    @Test func cursorAfterCloseFailsCleanly() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/db")
+            for i in 0..<10 { try db.put(b("k\(i)"), b("v")) }
+            let c = try db.cursor()
+            c.seekToFirst()
+            #expect(c.isValid)
+            try db.close()
+            c.next()
+            #expect(!c.isValid)
+            #expect(c.error == .closed)
+            #expect(throws: SedimentError.closed) { _ = try db.cursor() }
+        }
+    }
+}

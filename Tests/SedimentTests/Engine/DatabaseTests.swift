@@ -1,0 +1,231 @@
+// DatabaseTests: the public write/read path across reopen, recovery from logs and tables,
+// concurrency, group commit, and misuse errors.
+import Testing
+import Synchronization
+@testable import Sediment
+import SedimentTestSupport
+
+@Suite struct DatabaseTests {
+    func smallOptions() -> Options {
+        var o = Options()
+        o.writeBufferSize = 64 << 10
+        return o
+    }
+
+    @Test func putGetOverwriteDeleteAcrossReopen() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            do {
+                let db = try Database(path: path)
+                try db.put(b("a"), b("1"))
+                try db.put(b("b"), b("2"))
+                try db.put(b("a"), b("3"))
+                try db.delete(b("b"))
+                try db.put(b("empty"), [])
+                #expect(try db.get(b("a")) == b("3"))
+                #expect(try db.get(b("b")) == nil)
+                #expect(try db.get(b("empty")) == [])
+                #expect(try db.get(b("zzz")) == nil)
+                try db.close()
+            }
+            let db = try Database(path: path)
+            #expect(try db.get(b("a")) == b("3"))
+            #expect(try db.get(b("b")) == nil)
+            #expect(try db.get(b("empty")) == [])
+            try db.close()
+        }
+    }
+
+    @Test func recoveryFromLogsOnlyTablesOnlyAndBoth() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let db = try Database(path: path, options: smallOptions())
+            for i in 0..<500 { try db.put(b("k\(i)"), b("v\(i)")) }
+            try db.flush()                               // tables
+            #expect(db.property("sediment.num-files-at-level0") != "0")
+            for i in 250..<750 { try db.put(b("k\(i)"), b("w\(i)")) }   // some in logs only
+            for i in 0..<100 { try db.delete(b("k\(i)")) }
+            try db.close()
+            let again = try Database(path: path, options: smallOptions())
+            for i in 0..<750 {
+                let expected: [UInt8]? = i < 100 ? nil : (i < 250 ? b("v\(i)") : b("w\(i)"))
+                #expect(try again.get(b("k\(i)")) == expected, "key k\(i)")
+            }
+            try again.close()
+        }
+    }
+
+    @Test func largeWritesSpillIntoManyTables() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/db", options: smallOptions())
+            let value = [UInt8](repeating: 7, count: 1000)
+            for i in 0..<2000 { try db.put(b("key\(i)"), value + b("\(i)")) }
+            try db.flush()
+            let files = Int(db.property("sediment.num-files-at-level0") ?? "0") ?? 0
+            #expect(files > 5)
+            for i in stride(from: 0, to: 2000, by: 37) { #expect(try db.get(b("key\(i)")) == value + b("\(i)")) }
+            try db.close()
+        }
+    }
+
+    @Test func batchesApplyAtomically() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let db = try Database(path: path)
+            var batch = WriteBatch()
+            batch.put(b("x"), b("1"))
+            batch.put(b("y"), b("2"))
+            batch.delete(b("x"))
+            #expect(batch.count == 3)
+            try db.write(batch)
+            #expect(try db.get(b("x")) == nil)
+            #expect(try db.get(b("y")) == b("2"))
+            try db.close()
+            let again = try Database(path: path)
+            #expect(try again.get(b("x")) == nil)
+            #expect(try again.get(b("y")) == b("2"))
+        }
+    }
+
+    @Test func concurrentWritersAllVisibleAfterReopen() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let db = try Database(path: path, options: smallOptions())
+            let failures = Atomic<Int>(0)
+            runConcurrently(threads: 8) { t in
+                for i in 0..<500 {
+                    do {
+                        try db.put(b("t\(t)-\(i)"), b("v\(t)-\(i)"))
+                        if i % 7 == 0, try db.get(b("t\(t)-\(i)")) != b("v\(t)-\(i)") { failures.add(1, ordering: .relaxed) }
+                    } catch { failures.add(1, ordering: .relaxed) }
+                }
+            }
+            #expect(failures.load(ordering: .relaxed) == 0)
+            try db.close()
+            let again = try Database(path: path, options: smallOptions())
+            for t in 0..<8 { for i in 0..<500 { #expect(try again.get(b("t\(t)-\(i)")) == b("v\(t)-\(i)")) } }
+        }
+    }
+
+    @Test func groupCommitJoinsSyncWriters() throws {
+        try withTemporaryDirectory { dir in
+            let fs = FaultInjectionFileSystem()
+            var o = Options()
+            o.fileSystem = fs
+            let db = try Database(path: dir + "/db", options: o)
+            fs.resetCounts()
+            let perThread = 50
+            runConcurrently(threads: 8) { t in
+                for i in 0..<perThread { try? db.put(b("t\(t)-\(i)"), b("v"), options: WriteOptions(sync: true)) }
+            }
+            let syncs = fs.count(of: .sync)
+            // Every write is durable, yet writers shared fdatasyncs.
+            #expect(syncs < 8 * perThread)
+            #expect(syncs >= 1)
+            for t in 0..<8 { for i in 0..<perThread { #expect(try db.get(b("t\(t)-\(i)")) == b("v")) } }
+            try db.close()
+        }
+    }
+
+    @Test func secondOpenIsLocked() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/db")
+            #expect(throws: SedimentError.locked(path: dir + "/db/LOCK")) { _ = try Database(path: dir + "/db") }
+            try db.close()
+            let again = try Database(path: dir + "/db")
+            try again.close()
+        }
+    }
+
+    @Test func misuseGivesTypedErrors() throws {
+        try withTemporaryDirectory { dir in
+            var noCreate = Options()
+            noCreate.createIfMissing = false
+            #expect(throws: SedimentError.self) { _ = try Database(path: dir + "/missing", options: noCreate) }
+            let db = try Database(path: dir + "/db")
+            try db.close()
+            var exclusive = Options()
+            exclusive.errorIfExists = true
+            #expect(throws: SedimentError.self) { _ = try Database(path: dir + "/db", options: exclusive) }
+            // A file where the directory should be.
+            try PosixFileSystem().writeWholeFile(dir + "/file", b("x"))
+            do {
+                _ = try Database(path: dir + "/file")
+                Issue.record("opening a file as a database succeeded")
+            } catch let error as SedimentError {
+                #expect(error.description.contains(dir + "/file"))
+            }
+            // Use after close.
+            #expect(throws: SedimentError.closed) { try db.put(b("a"), b("b")) }
+            #expect(throws: SedimentError.closed) { _ = try db.get(b("a")) }
+            try db.close() // idempotent
+        }
+    }
+
+    @Test func garbledCurrentAndMissingTableAreCorruption() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let fs = PosixFileSystem()
+            let db = try Database(path: path)
+            try db.put(b("a"), b("1"))
+            try db.flush()
+            try db.close()
+            let current = try fs.readWholeFile(path + "/CURRENT")
+            try fs.writeWholeFile(path + "/CURRENT", b("garbage\n"))
+            do { _ = try Database(path: path); Issue.record("garbled CURRENT opened") } catch let e as SedimentError {
+                #expect(e.description.contains(path))
+            }
+            try fs.writeWholeFile(path + "/CURRENT", current)
+            let tables = try fs.children(of: path).filter { $0.hasSuffix(".sst") }
+            #expect(!tables.isEmpty)
+            for t in tables { try fs.removeFile(path + "/" + t) }
+            do { _ = try Database(path: path); Issue.record("missing table opened") } catch let e as SedimentError {
+                guard case .corruption(let file, _, _) = e else { Issue.record("wrong error \(e)"); return }
+                #expect(file.hasSuffix(".sst"))
+            }
+        }
+    }
+
+    @Test func destroyRemovesEverything() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/db")
+            try db.put(b("a"), b("1"))
+            #expect(throws: SedimentError.self) { try Database.destroy(path: dir + "/db") }
+            try db.close()
+            try Database.destroy(path: dir + "/db")
+            #expect(!PosixFileSystem().fileExists(dir + "/db"))
+        }
+    }
+
+    @Test func sequenceNumbersNeverGoBackwards() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            var last: UInt64 = 0
+            for round in 0..<3 {
+                let db = try Database(path: path)
+                let before = UInt64(db.property("sediment.last-sequence") ?? "0") ?? 0
+                #expect(before >= last)
+                for i in 0..<10 { try db.put(b("k\(i)"), b("r\(round)")) }
+                if round == 1 { try db.flush() }
+                last = UInt64(db.property("sediment.last-sequence") ?? "0") ?? 0
+                #expect(last == before + 10)
+                try db.close()
+            }
+        }
+    }
+
+    @Test func snapshotReadsOldValues() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/db")
+            try db.put(b("a"), b("old"))
+            let snap = db.snapshot()
+            try db.put(b("a"), b("new"))
+            try db.delete(b("a"))
+            #expect(try db.get(b("a"), options: ReadOptions(snapshot: snap)) == b("old"))
+            try db.flush()
+            #expect(try db.get(b("a"), options: ReadOptions(snapshot: snap)) == b("old"))
+            #expect(try db.get(b("a")) == nil)
+            try db.close()
+        }
+    }
+}

@@ -1,0 +1,157 @@
+// RecoveryTests: damaged logs in every WALRecoveryMode, power loss (drop-unsynced), and log
+// write failures turning the database read-only without losing acknowledged writes.
+import Testing
+@testable import Sediment
+import SedimentTestSupport
+
+@Suite struct RecoveryTests {
+    /// Writes key0..key9 (one log record each, 32 bytes apiece) and returns the log's path.
+    func writeTenRecords(_ path: String, options: Options = Options()) throws -> String {
+        let db = try Database(path: path, options: options)
+        for i in 0..<10 { try db.put(b("key\(i)"), b("value\(i)")) }
+        try db.close()
+        let logs = try PosixFileSystem().children(of: path).filter { $0.hasSuffix(".log") }.sorted()
+        guard let last = logs.last else { throw TestSupportError("no log in \(path)") }
+        let size = try PosixFileSystem().fileSize(path + "/" + last)
+        #expect(size == 320)
+        return path + "/" + last
+    }
+
+    func damage(_ file: String, _ change: (inout [UInt8]) -> Void) throws {
+        let fs = PosixFileSystem()
+        var bytes = try fs.readWholeFile(file)
+        change(&bytes)
+        try fs.writeWholeFile(file, bytes)
+    }
+
+    func present(_ path: String, mode: WALRecoveryMode) throws -> [Int] {
+        var o = Options()
+        o.walRecoveryMode = mode
+        let db = try Database(path: path, options: o)
+        defer { try? db.close() }
+        return try (0..<10).filter { try db.get(b("key\($0)")) == b("value\($0)") }
+    }
+
+    static let modes: [WALRecoveryMode] = [.pointInTime, .tolerateCorruptedTailRecords, .absoluteConsistency, .skipAnyCorruptedRecords]
+
+    @Test(arguments: modes)
+    func tornLastRecord(mode: WALRecoveryMode) throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let log = try writeTenRecords(path)
+            try damage(log) { $0.removeLast(5) }
+            if mode == .absoluteConsistency {
+                do { _ = try present(path, mode: mode); Issue.record("absoluteConsistency accepted a torn tail") } catch let e as SedimentError {
+                    guard case .corruption(let file, _, _) = e else { Issue.record("wrong error \(e)"); return }
+                    #expect(file == log)
+                }
+            } else {
+                #expect(try present(path, mode: mode) == Array(0..<9))
+            }
+        }
+    }
+
+    @Test(arguments: modes)
+    func corruptedMiddleRecord(mode: WALRecoveryMode) throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let log = try writeTenRecords(path)
+            try damage(log) { $0[4 * 32 + 7 + 15] ^= 0x55 }
+            switch mode {
+            case .pointInTime:
+                #expect(try present(path, mode: mode) == Array(0..<4))
+            case .skipAnyCorruptedRecords:
+                #expect(try present(path, mode: mode) == [0, 1, 2, 3, 5, 6, 7, 8, 9])
+            case .tolerateCorruptedTailRecords, .absoluteConsistency:
+                do { _ = try present(path, mode: mode); Issue.record("\(mode) accepted mid-log damage") } catch let e as SedimentError {
+                    guard case .corruption(let file, let offset, _) = e else { Issue.record("wrong error \(e)"); return }
+                    #expect(file == log)
+                    #expect(offset != nil)
+                }
+            }
+        }
+    }
+
+    @Test func recoveredStateSurvivesAnotherReopen() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let log = try writeTenRecords(path)
+            try damage(log) { $0.removeLast(5) }
+            #expect(try present(path, mode: .pointInTime) == Array(0..<9))
+            let db = try Database(path: path)
+            try db.put(b("after"), b("recovery"))
+            try db.close()
+            let again = try Database(path: path)
+            #expect(try again.get(b("after")) == b("recovery"))
+            #expect(try again.get(b("key8")) == b("value8"))
+            try again.close()
+        }
+    }
+
+    @Test func dropUnsyncedKeepsEverySyncedWrite() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let fs = FaultInjectionFileSystem()
+            var o = Options()
+            o.fileSystem = fs
+            o.writeBufferSize = 32 << 10
+            let db = try Database(path: path, options: o)
+            for i in 0..<300 {
+                try db.put(b("s\(i)"), [UInt8](repeating: UInt8(i & 0xFF), count: 200), options: WriteOptions(sync: true))
+                try db.put(b("u\(i)"), b("unsynced"))
+            }
+            // Simulate power loss with the database still open: abandon it, drop what was never synced.
+            try fs.dropUnsyncedData()
+            try db.close()
+            try fs.dropUnsyncedData()
+            let again = try Database(path: path, options: o)
+            for i in 0..<300 {
+                #expect(try again.get(b("s\(i)")) == [UInt8](repeating: UInt8(i & 0xFF), count: 200), "synced write s\(i)")
+            }
+            try again.close()
+        }
+    }
+
+    @Test func logWriteFailureMakesDatabaseReadOnly() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let fs = FaultInjectionFileSystem()
+            var o = Options()
+            o.fileSystem = fs
+            let db = try Database(path: path, options: o)
+            try db.put(b("before"), b("1"), options: WriteOptions(sync: true))
+            fs.inject(.init(.sync, pathContains: ".log", error: .io(file: "log", errno: 5, message: "injected EIO"), times: 1))
+            #expect(throws: SedimentError.self) { try db.put(b("failed"), b("2"), options: WriteOptions(sync: true)) }
+            do { try db.put(b("later"), b("3")); Issue.record("write after a failed sync succeeded") } catch let e as SedimentError {
+                guard case .readOnly = e else { Issue.record("expected readOnly, got \(e)"); return }
+            }
+            #expect(try db.get(b("before")) == b("1"))
+            try db.close()
+            let again = try Database(path: path, options: o)
+            #expect(try again.get(b("before")) == b("1"))
+            #expect(try again.get(b("later")) == nil)
+            try again.close()
+        }
+    }
+
+    @Test func flushFailureKeepsTheLogAndLosesNothing() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let fs = FaultInjectionFileSystem()
+            var o = Options()
+            o.fileSystem = fs
+            let db = try Database(path: path, options: o)
+            for i in 0..<100 { try db.put(b("k\(i)"), b("v\(i)")) }
+            fs.inject(.init(.append, pathContains: ".sst", error: .noSpace(file: "sst", message: "injected ENOSPC"), times: 1))
+            #expect(throws: SedimentError.self) { try db.flush() }
+            #expect(try db.get(b("k5")) == b("v5"))
+            try db.close()
+            fs.clearFaults()
+            let names = try fs.children(of: path)
+            #expect(names.filter { $0.hasSuffix(".sst") }.isEmpty, "partial table removed: \(names)")
+            let again = try Database(path: path, options: o)
+            for i in 0..<100 { #expect(try again.get(b("k\(i)")) == b("v\(i)")) }
+            try again.close()
+        }
+    }
+}
