@@ -1,0 +1,86 @@
+// Arena: a bump allocator over large raw chunks, owning the memory of one memtable (LevelDB's
+// util/arena.cc). See DESIGN.md §5.
+//
+// Invariants:
+//   1. Memory handed out is never moved or freed before the arena is deinitialised, so raw
+//      pointers into it stay valid for as long as the arena (and so its memtable) is alive.
+//   2. `current..<currentEnd` is the unused tail of the newest regular chunk; allocations of more
+//      than a quarter of the chunk size get a chunk of their own and leave that tail in place.
+//   3. `memoryUsageBytes` is the sum of every chunk's size plus the chunk list's bookkeeping;
+//      it only grows.
+//
+// Thread-safety: one allocating thread at a time (the memtable's single writer). The memory
+// usage counter is an `Atomic`, so any thread may read it while the writer allocates.
+
+import Synchronization
+
+/// A bump allocator over large chunks; everything is freed at once when the arena dies.
+final class Arena {
+    /// The size of a regular chunk in bytes.
+    let chunkSizeBytes: Int
+    /// Every chunk allocated, freed in `deinit`.
+    private var chunks: [UnsafeMutableRawPointer] = []
+    /// The next free byte of the current regular chunk (nil before the first chunk).
+    private var current: UnsafeMutableRawPointer?
+    /// Bytes still free at `current`.
+    private var remainingBytes = 0
+    /// Bytes held by the arena; readable from any thread.
+    private let memoryUsageBytes = Atomic<Int>(0)
+
+    /// The largest alignment `allocate` supports (chunks are allocated with it).
+    static let maxAlignment = 16
+
+    /// An empty arena whose regular chunks are `chunkSizeBytes` long (at least 4 KiB is
+    /// sensible; smaller values are raised to 256 bytes).
+    init(chunkSizeBytes: Int = 1 << 20) {
+        self.chunkSizeBytes = max(chunkSizeBytes, 256)
+    }
+
+    deinit {
+        for chunk in chunks { chunk.deallocate() }
+    }
+
+    /// The bytes the arena holds from the system (chunks plus bookkeeping), approximately.
+    /// Safe to call from any thread.
+    var memoryUsage: Int { memoryUsageBytes.load(ordering: .relaxed) }
+
+    /// Returns `byteCount` uninitialised bytes aligned to `alignment`, valid until the arena dies.
+    /// - Precondition: `byteCount > 0`; `alignment` is a power of two no larger than 16.
+    /// - Complexity: O(1) amortised; a new chunk is taken from the system when the current one
+    ///   is exhausted.
+    @inline(__always)
+    func allocate(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer {
+        assert(byteCount > 0 && alignment > 0 && alignment & (alignment - 1) == 0 && alignment <= Arena.maxAlignment)
+        if let current {
+            let address = Int(bitPattern: current)
+            let padding = (alignment - (address & (alignment - 1))) & (alignment - 1)
+            let needed = padding + byteCount
+            if needed <= remainingBytes {
+                self.current = current + needed
+                remainingBytes -= needed
+                return current + padding
+            }
+        }
+        return allocateFallback(byteCount: byteCount)
+    }
+
+    /// Slow path: a dedicated chunk for large requests, otherwise a fresh regular chunk
+    /// (abandoning the tail of the old one, as LevelDB does).
+    private func allocateFallback(byteCount: Int) -> UnsafeMutableRawPointer {
+        if byteCount > chunkSizeBytes / 4 {
+            return newChunk(byteCount: byteCount)
+        }
+        let chunk = newChunk(byteCount: chunkSizeBytes)
+        current = chunk + byteCount
+        remainingBytes = chunkSizeBytes - byteCount
+        return chunk
+    }
+
+    /// Allocates a chunk from the system and accounts for it.
+    private func newChunk(byteCount: Int) -> UnsafeMutableRawPointer {
+        let chunk = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: Arena.maxAlignment)
+        chunks.append(chunk)
+        memoryUsageBytes.add(byteCount + MemoryLayout<UnsafeMutableRawPointer>.stride, ordering: .relaxed)
+        return chunk
+    }
+}

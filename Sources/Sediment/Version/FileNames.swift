@@ -1,0 +1,71 @@
+// FileNames: the names of the files in a database directory, as RocksDB names them
+// (file/filename.cc), and the parser that tells them apart. See DESIGN.md §2.
+//
+//   000123.log       write-ahead log            000123.sst     table
+//   MANIFEST-000123  version edits              CURRENT        "MANIFEST-000123\n"
+//   000123.dbtmp     temporary (CURRENT swap)   LOCK           flock target
+//   IDENTITY         database id                LOG, LOG.old.* info log
+//   OPTIONS-000123   RocksDB options file
+//
+// Numbers are decimal, zero-padded to at least six digits.
+
+/// What a file in a database directory is.
+enum FileKind: Sendable, Hashable {
+    case log, table, manifest, current, lock, temp, identity, infoLog, options
+}
+
+/// Builds and parses the names of database files.
+enum FileNames {
+    /// `number` in decimal, zero-padded to six digits.
+    static func padded(_ number: UInt64) -> String {
+        let digits = String(number)
+        return digits.count >= 6 ? digits : String(repeating: "0", count: 6 - digits.count) + digits
+    }
+
+    /// `db/000123.sst`.
+    static func table(_ db: String, _ number: UInt64) -> String { "\(db)/\(padded(number)).sst" }
+    /// `db/000123.log`.
+    static func log(_ db: String, _ number: UInt64) -> String { "\(db)/\(padded(number)).log" }
+    /// `db/MANIFEST-000123`.
+    static func manifest(_ db: String, _ number: UInt64) -> String { "\(db)/MANIFEST-\(padded(number))" }
+    /// `db/000123.dbtmp`.
+    static func temp(_ db: String, _ number: UInt64) -> String { "\(db)/\(padded(number)).dbtmp" }
+    /// `db/OPTIONS-000123`.
+    static func options(_ db: String, _ number: UInt64) -> String { "\(db)/OPTIONS-\(padded(number))" }
+    /// `db/CURRENT`.
+    static func current(_ db: String) -> String { "\(db)/CURRENT" }
+    /// `db/LOCK`.
+    static func lock(_ db: String) -> String { "\(db)/LOCK" }
+    /// `db/IDENTITY`.
+    static func identity(_ db: String) -> String { "\(db)/IDENTITY" }
+    /// `db/LOG`.
+    static func infoLog(_ db: String) -> String { "\(db)/LOG" }
+
+    /// The kind and number of a file name (not a path); number 0 for kinds without one.
+    /// - Returns: nil for names that are not database files.
+    static func parse(_ name: String) -> (kind: FileKind, number: UInt64)? {
+        switch name {
+        case "CURRENT": return (.current, 0)
+        case "LOCK": return (.lock, 0)
+        case "IDENTITY": return (.identity, 0)
+        case "LOG": return (.infoLog, 0)
+        default: break
+        }
+        if name.hasPrefix("LOG.old.") { return (.infoLog, 0) }
+        if name.hasPrefix("MANIFEST-"), let n = number(name.dropFirst(9)) { return (.manifest, n) }
+        if name.hasPrefix("OPTIONS-"), let n = number(name.dropFirst(8)) { return (.options, n) }
+        guard let dot = name.firstIndex(of: "."), let n = number(name[..<dot]) else { return nil }
+        switch name[name.index(after: dot)...] {
+        case "log": return (.log, n)
+        case "sst", "ldb": return (.table, n)
+        case "dbtmp": return (.temp, n)
+        default: return nil
+        }
+    }
+
+    /// A run of decimal digits as a number; nil when empty, not all digits, or too large.
+    private static func number(_ digits: Substring) -> UInt64? {
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return UInt64(digits)
+    }
+}

@@ -1,0 +1,147 @@
+// VersionEdit+Decoding: parses a MANIFEST record back into a VersionEdit, accepting what
+// RocksDB 7.x writes for the default column family and refusing, by name, what Sediment does not
+// implement. See VersionEdit.swift for the tag table and DESIGN.md §7.
+
+extension VersionEdit {
+    /// Decodes one MANIFEST record.
+    /// - Parameter file: the MANIFEST's path, named in errors.
+    /// - Throws: `.corruption(file:...)` for truncated or malformed fields and unknown tags;
+    ///   `.notSupported(feature:file:)` for other column families, other comparators, blob
+    ///   files, atomic groups, non-zero path ids, user-defined timestamps and unknown
+    ///   must-understand custom fields.
+    static func decode(_ bytes: [UInt8], file: String) throws -> VersionEdit {
+        try bytes.withUnsafeBytes { raw in
+            var decoder = VersionEditDecoder(reader: ByteReader(raw), file: file)
+            return try decoder.decode()
+        }
+    }
+}
+
+/// The state of one decode: the reader and the file to name in errors.
+private struct VersionEditDecoder {
+    var reader: ByteReader
+    let file: String
+    var edit = VersionEdit()
+
+    mutating func decode() throws -> VersionEdit {
+        while !reader.isAtEnd {
+            let tag = try varint32("tag")
+            switch tag {
+            case VersionEditTag.comparator:
+                let name = String(decoding: try lengthPrefixed("comparator name"), as: UTF8.self)
+                guard name == bytewiseComparatorName else {
+                    throw SedimentError.notSupported(feature: "comparator \(name)", file: file)
+                }
+                edit.comparator = name
+            case VersionEditTag.logNumber: edit.logNumber = try varint64("log number")
+            case VersionEditTag.prevLogNumber: edit.prevLogNumber = try varint64("previous log number")
+            case VersionEditTag.nextFileNumber: edit.nextFileNumber = try varint64("next file number")
+            case VersionEditTag.lastSequence: edit.lastSequence = try varint64("last sequence number")
+            case VersionEditTag.minLogNumberToKeep: edit.minLogNumberToKeep = try varint64("min log number to keep")
+            case VersionEditTag.maxColumnFamily: edit.maxColumnFamily = try varint32("max column family")
+            case VersionEditTag.compactCursor:
+                _ = try level()
+                _ = try internalKey("compact cursor")
+            case VersionEditTag.deletedFile:
+                let level = try level()
+                edit.deletedFiles.append(DeletedFile(level: level, number: try varint64("deleted file number")))
+            case VersionEditTag.newFile, VersionEditTag.newFile2, VersionEditTag.newFile3, VersionEditTag.newFile4:
+                edit.newFiles.append(try newFile(tag))
+            case VersionEditTag.columnFamily:
+                let id = try varint32("column family")
+                guard id == 0 else { throw SedimentError.notSupported(feature: "column family \(id)", file: file) }
+            case VersionEditTag.columnFamilyAdd, VersionEditTag.columnFamilyDrop:
+                throw SedimentError.notSupported(feature: "column families other than default", file: file)
+            case VersionEditTag.inAtomicGroup:
+                throw SedimentError.notSupported(feature: "atomic groups", file: file)
+            case VersionEditTag.blobFileAddition, VersionEditTag.blobFileGarbage:
+                throw SedimentError.notSupported(feature: "blob files", file: file)
+            case VersionEditTag.dbID:
+                edit.dbID = String(decoding: try lengthPrefixed("DB id"), as: UTF8.self)
+            case let other where other & VersionEditTag.safeIgnoreMask != 0:
+                _ = try lengthPrefixed("ignorable field \(other)")
+            default:
+                throw corrupt("unknown tag \(tag)")
+            }
+        }
+        return edit
+    }
+
+    /// A NewFile, NewFile2, NewFile3 or NewFile4 entry.
+    private mutating func newFile(_ tag: UInt32) throws -> LevelFile {
+        let level = try level()
+        let number = try varint64("new file number")
+        if tag == VersionEditTag.newFile3 {
+            let path = try varint32("new file path id")
+            guard path == 0 else { throw SedimentError.notSupported(feature: "db_paths (path id \(path))", file: file) }
+        }
+        let size = try varint64("new file size")
+        let smallest = try internalKey("new file smallest key")
+        let largest = try internalKey("new file largest key")
+        var smallestSequence: UInt64 = 0
+        var largestSequence: UInt64 = maxSequenceNumber
+        if tag != VersionEditTag.newFile {
+            smallestSequence = try varint64("new file smallest seqno")
+            largestSequence = try varint64("new file largest seqno")
+        }
+        if tag == VersionEditTag.newFile4 { try customFields() }
+        return LevelFile(level: level, file: FileMetadata(number: number, size: size, smallest: smallest, largest: largest,
+                                                          smallestSequence: smallestSequence, largestSequence: largestSequence))
+    }
+
+    /// NewFile4's custom fields up to the terminator.
+    private mutating func customFields() throws {
+        while true {
+            let tag = try varint32("new file custom field tag")
+            if tag == NewFileCustomTag.terminate { return }
+            let value = try lengthPrefixed("new file custom field \(tag)")
+            switch tag {
+            case NewFileCustomTag.minLogNumberToKeepHack:
+                guard value.count == 8 else { throw corrupt("min log number to keep field of \(value.count) bytes") }
+                edit.minLogNumberToKeep = value.withUnsafeBytes { $0.loadFixed64(at: 0) }
+            case NewFileCustomTag.pathID:
+                guard value.count == 1 else { throw corrupt("path id field of \(value.count) bytes") }
+                guard value[0] == 0 else { throw SedimentError.notSupported(feature: "db_paths (path id \(value[0]))", file: file) }
+            case NewFileCustomTag.oldestBlobFileNumber:
+                throw SedimentError.notSupported(feature: "blob files", file: file)
+            case NewFileCustomTag.minTimestamp, NewFileCustomTag.maxTimestamp:
+                throw SedimentError.notSupported(feature: "user-defined timestamps", file: file)
+            case let other where other & NewFileCustomTag.nonSafeIgnoreMask != 0:
+                throw SedimentError.notSupported(feature: "new file custom field \(other)", file: file)
+            default:
+                break // need-compaction, times, epoch, checksums, temperature, unique id, ...
+            }
+        }
+    }
+
+    private mutating func level() throws -> Int {
+        let level = try varint32("level")
+        guard level < 64 else { throw corrupt("level \(level) out of range") }
+        return Int(level)
+    }
+
+    private mutating func internalKey(_ what: String) throws -> [UInt8] {
+        let key = try lengthPrefixed(what)
+        guard key.count >= 8 else { throw corrupt("\(what) shorter than 8 bytes") }
+        return key
+    }
+
+    private mutating func varint32(_ what: String) throws -> UInt32 {
+        guard let v = reader.readVarint32() else { throw corrupt("truncated \(what)") }
+        return v
+    }
+
+    private mutating func varint64(_ what: String) throws -> UInt64 {
+        guard let v = reader.readVarint64() else { throw corrupt("truncated \(what)") }
+        return v
+    }
+
+    private mutating func lengthPrefixed(_ what: String) throws -> [UInt8] {
+        guard let v = reader.readLengthPrefixed() else { throw corrupt("truncated \(what)") }
+        return v
+    }
+
+    private func corrupt(_ message: String) -> SedimentError {
+        .corruption(file: file, offset: nil, message: "bad version edit: \(message) at byte \(reader.offset)")
+    }
+}

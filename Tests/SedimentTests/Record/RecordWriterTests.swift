@@ -1,0 +1,92 @@
+// Tests for RecordWriter: fragment layout, block padding, one append per record, and appending
+// to a partly written log.
+import Testing
+@testable import Sediment
+
+@Suite struct RecordWriterTests {
+    /// The (type, length) of every physical record in `bytes`, following block padding.
+    private func physicalRecords(_ bytes: [UInt8]) -> [(type: UInt8, length: Int)] {
+        var out: [(UInt8, Int)] = []
+        var offset = 0
+        while offset < bytes.count {
+            let inBlock = offset % RecordFormat.blockSize
+            if RecordFormat.blockSize - inBlock < RecordFormat.headerSize { offset += RecordFormat.blockSize - inBlock; continue }
+            let length = Int(bytes[offset + 4]) | Int(bytes[offset + 5]) << 8
+            out.append((bytes[offset + 6], length))
+            offset += RecordFormat.headerSize + length
+        }
+        return out
+    }
+
+    @Test func smallRecordIsOneFullFragment() throws {
+        let bytes = try framed([Array("hello".utf8)])
+        #expect(bytes.count == 7 + 5)
+        let records = physicalRecords(bytes)
+        #expect(records.count == 1)
+        #expect(records.first?.type == RecordType.full.rawValue)
+        #expect(Array(bytes[7...]) == Array("hello".utf8))
+    }
+
+    @Test func headerLayoutMatchesTheFormat() throws {
+        let bytes = try framed([[0x61]])
+        let crc = bytes.withUnsafeBytes { $0.loadFixed32(at: 0) }
+        let expected = CRC32C.mask(CRC32C.compute([1, 0x61]))
+        #expect(crc == expected)
+        #expect(bytes[4] == 1 && bytes[5] == 0 && bytes[6] == 1)
+    }
+
+    @Test func emptyRecordIsAFullHeader() throws {
+        let bytes = try framed([[]])
+        #expect(bytes.count == 7)
+        #expect(bytes[6] == RecordType.full.rawValue)
+    }
+
+    @Test func largeRecordFragmentsFirstMiddleLast() throws {
+        let bytes = try framed([payload(3 * RecordFormat.blockSize, seed: 1)])
+        let types = physicalRecords(bytes).map(\.type)
+        #expect(types == [2, 3, 3, 4])
+    }
+
+    @Test func exactlyBlockSizedRecordFillsOneBlock() throws {
+        let bytes = try framed([payload(RecordFormat.blockSize - 7, seed: 1), [1, 2, 3]])
+        #expect(bytes.count == RecordFormat.blockSize + 7 + 3)
+        #expect(physicalRecords(bytes).map(\.type) == [1, 1])
+    }
+
+    @Test func shortBlockTailIsZeroPadded() throws {
+        // Leave 4 bytes in the first block: too few for a header.
+        let bytes = try framed([payload(RecordFormat.blockSize - 7 - 4, seed: 1), [9]])
+        #expect(bytes.count == RecordFormat.blockSize + 8)
+        #expect(bytes[(RecordFormat.blockSize - 4)..<RecordFormat.blockSize].allSatisfy { $0 == 0 })
+    }
+
+    @Test func exactlyHeaderSizedTailGetsAnEmptyFirstFragment() throws {
+        // Leave exactly 7 bytes: LevelDB writes an empty FIRST there.
+        let bytes = try framed([payload(RecordFormat.blockSize - 14, seed: 1), [7, 7]])
+        #expect(physicalRecords(bytes).map(\.type) == [1, 2, 4])
+        #expect(physicalRecords(bytes).map(\.length) == [RecordFormat.blockSize - 14, 0, 2])
+    }
+
+    @Test func oneAppendPerRecord() throws {
+        let file = MemoryWritableFile()
+        let writer = RecordWriter(file: file)
+        try writer.addRecord(payload(100_000, seed: 2))
+        try writer.addRecord([1])
+        try writer.addRecord([])
+        #expect(file.appendCount == 3)
+        #expect(writer.file === file)
+    }
+
+    @Test func initialOffsetContinuesBlockAlignment() throws {
+        let first = MemoryWritableFile()
+        let a = RecordWriter(file: first)
+        try a.addRecord(payload(40_000, seed: 1))
+        let second = MemoryWritableFile()
+        let b = RecordWriter(file: second, initialOffset: first.size)
+        try b.addRecord(payload(50_000, seed: 2))
+        let joined = first.bytes + second.bytes
+        let (records, reader) = try readAll(joined, mode: .absoluteConsistency)
+        #expect(records == [payload(40_000, seed: 1), payload(50_000, seed: 2)])
+        #expect(reader.lastRecordEndOffset == UInt64(joined.count))
+    }
+}
