@@ -21,6 +21,8 @@ public final class Cursor {
     private let upperBound: [UInt8]?
     private let core: DatabaseCore
     private let snapshot: Snapshot?
+    /// Keeps the tables the cursor may still open on disk.
+    private let version: Version
     private var valid = false
     private var forward = true
     // The current entry when moving backward (the merged iterator is then before it).
@@ -29,7 +31,8 @@ public final class Cursor {
     private var cursorError: SedimentError?
     static let maxSkipsBeforeReseek = 8
 
-    init(core: DatabaseCore, merged: MergingIterator, sequence: SequenceNumber, options: ReadOptions) {
+    init(core: DatabaseCore, merged: MergingIterator, sequence: SequenceNumber, version: Version, options: ReadOptions) {
+        self.version = version
         self.core = core
         self.merged = merged
         self.sequence = sequence

@@ -68,6 +68,19 @@ public final class Database: Sendable {
         try core.flush()
     }
 
+    /// Compacts every table overlapping [from, to] down to the last level; nil means
+    /// unbounded. Flushes the memtable first and returns when done.
+    /// - Throws: `.closed`, `.readOnly`, or the compaction's I/O error.
+    public func compactRange(from: [UInt8]? = nil, to: [UInt8]? = nil) throws {
+        try core.compactRange(from: from, to: to)
+    }
+
+    /// Waits until no flush or compaction is due or running (db_bench's waitforcompaction).
+    /// - Throws: `.closed`, or `.readOnly` after a background error.
+    public func waitForCompactions() throws {
+        try core.waitForCompactions()
+    }
+
     /// Named figures as text: "sediment.stats", "sediment.levelstats",
     /// "sediment.num-files-at-level<N>", "sediment.estimate-num-keys",
     /// "sediment.total-sst-files-size", "sediment.cur-size-all-mem-tables",

@@ -1,25 +1,11 @@
-// DatabaseCore+Flush: the background thread. It flushes the oldest immutable memtable to a
+// DatabaseCore+Flush: the background flush. It flushes the oldest immutable memtable to a
 // level-0 table, records the table and the new log number in the MANIFEST, drops the memtable
 // and deletes the logs that are no longer needed. Flushes come before any other background work.
 
 extension DatabaseCore {
-    /// The background thread's loop; returns when the database shuts down.
-    func backgroundLoop() {
-        monitor.lock()
-        while true {
-            while !state.shuttingDown && (state.imms.isEmpty || state.backgroundError != nil) {
-                monitor.wait()
-            }
-            if state.shuttingDown { break }
-            flushOldestMemTable()
-            monitor.broadcast()
-        }
-        monitor.unlock()
-    }
-
     /// Writes `state.imms[0]` to a table and installs it.
     /// - Precondition: `monitor` is held; `state.imms` is not empty. Releases it while writing.
-    private func flushOldestMemTable() {
+    func flushOldestMemTable() {
         let imm = state.imms[0]
         let number = versions.newFileNumber()
         state.pendingOutputs.insert(number)
@@ -40,7 +26,7 @@ extension DatabaseCore {
         switch result {
         case .success(let meta):
             var edit = VersionEdit()
-            edit.newFiles.append(NewFileEntry(level: 0, file: meta))
+            edit.addFile(level: 0, meta)
             // The oldest log still needed is the next memtable's.
             edit.logNumber = state.imms.count > 1 ? state.imms[1].logNumber : (state.log?.number ?? imm.logNumber + 1)
             edit.prevLogNumber = 0
@@ -48,6 +34,10 @@ extension DatabaseCore {
             do {
                 try versions.logAndApply(edit)
                 state.imms.removeFirst()
+                noteVersionInstalled()
+                ensureLevelStats(0)
+                state.stats.levels[0].bytesWritten += meta.size
+                state.stats.levels[0].nanoseconds += Clock.nanoseconds() - start
                 state.stats.flushes += 1
                 state.stats.flushBytes += meta.size
                 state.stats.flushNanoseconds += Clock.nanoseconds() - start

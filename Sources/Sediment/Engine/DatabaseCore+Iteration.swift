@@ -23,6 +23,7 @@ extension DatabaseCore {
                                               verifyChecksums: options.verifyChecksums, fillCache: options.fillCache))
             }
         }
-        return Cursor(core: self, merged: MergingIterator(children), sequence: view.sequence, options: options)
+        return Cursor(core: self, merged: MergingIterator(children), sequence: view.sequence, version: view.version,
+                      options: options)
     }
 }

@@ -1,3 +1,5 @@
+import Glibc
+
 // DatabaseCore+Write: the write path with group commit (DESIGN.md §4).
 //
 // Writers queue in `state.writers`. The writer at the front is the leader: it makes room
@@ -105,6 +107,7 @@ extension DatabaseCore {
     /// - Precondition: `monitor` is held by the group-commit leader.
     private func makeRoomForWrite(force: Bool) throws {
         var mustSwitch = force
+        var delayed = false
         while true {
             if let error = state.backgroundError {
                 throw SedimentError.readOnly(message: error.description)
@@ -115,6 +118,25 @@ extension DatabaseCore {
             }
             if mustSwitch && state.mem.isEmpty {
                 return
+            }
+            let level0 = versions.current.files(at: 0).count
+            let stallsApply = !options.disableAutoCompactions && state.manualCompactions == 0
+            if stallsApply && !delayed && level0 >= options.level0SlowdownWritesTrigger {
+                // Slow down: give compaction 1 ms of this writer's time, once per write.
+                let start = Clock.nanoseconds()
+                monitor.unlock()
+                var ts = timespec(tv_sec: 0, tv_nsec: 1_000_000)
+                nanosleep(&ts, nil)
+                monitor.lock()
+                state.stats.stallNanoseconds += Clock.nanoseconds() - start
+                delayed = true
+                continue
+            }
+            if stallsApply && level0 >= options.level0StopWritesTrigger {
+                let start = Clock.nanoseconds()
+                monitor.wait()
+                state.stats.stallNanoseconds += Clock.nanoseconds() - start
+                continue
             }
             if state.imms.count >= options.maxWriteBufferNumber - 1 {
                 // Every buffer is full: wait for the background flush.

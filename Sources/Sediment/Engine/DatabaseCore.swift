@@ -25,7 +25,7 @@ final class DatabaseCore: @unchecked Sendable {
     var state: DatabaseState
     /// Guarded by `monitor`.
     let versions: VersionSet
-    private var background: BackgroundThread?
+    private var background: [BackgroundThread] = []
     /// Set once by `close()`; read without the lock by cursors.
     private let closedFlag = Atomic<Bool>(false)
     /// True once `close()` has begun.
@@ -72,13 +72,16 @@ final class DatabaseCore: @unchecked Sendable {
                 }
                 try versions.createNew()
             }
+            try DatabaseCore.checkLiveTablesExist(versions, fs, path)
             let recovered = try Recovery.replayLogs(directory: path, versions: versions, options: options)
             state = DatabaseState(mem: MemTable(), log: recovered.log, lastSequence: recovered.lastSequence)
-            try checkLiveTablesExist()
             deleteObsoleteFiles()
-            let thread = BackgroundThread(name: "sediment-bg") { [self] in backgroundLoop() }
-            try thread.start()
-            background = thread
+            noteVersionInstalled()
+            for i in 0..<max(1, options.maxBackgroundJobs) {
+                let thread = BackgroundThread(name: "sediment-bg-\(i)") { [self] in backgroundLoop() }
+                try thread.start()
+                background.append(thread)
+            }
         } catch {
             fileLock.unlock()
             throw error
@@ -95,7 +98,7 @@ final class DatabaseCore: @unchecked Sendable {
     }
 
     /// Every table the MANIFEST names must be on disk.
-    private func checkLiveTablesExist() throws {
+    private static func checkLiveTablesExist(_ versions: VersionSet, _ fileSystem: any FileSystem, _ path: String) throws {
         for level in versions.current.levels {
             for f in level where !fileSystem.fileExists(FileNames.table(path, f.number)) {
                 throw SedimentError.corruption(file: FileNames.table(path, f.number), offset: nil,
@@ -112,7 +115,7 @@ final class DatabaseCore: @unchecked Sendable {
     /// Stops background work, waits for in-flight writes, closes the log and releases the lock.
     /// Nothing is flushed: the memtables' writes are in their logs and are replayed on reopen.
     func close() throws {
-        let thread: BackgroundThread? = monitor.withLock {
+        let threads: [BackgroundThread]? = monitor.withLock {
             if state.closed { return nil }
             state.closed = true
             closedFlag.store(true, ordering: .releasing)
@@ -120,11 +123,11 @@ final class DatabaseCore: @unchecked Sendable {
             monitor.broadcast()
             while !state.writers.isEmpty { monitor.wait() }
             let t = background
-            background = nil
+            background = []
             return t
         }
-        guard let thread else { return }
-        thread.join()
+        guard let threads else { return }
+        for t in threads { t.join() }
         let log: WriteAheadLog? = monitor.withLock {
             let l = state.log
             state.log = nil
@@ -142,7 +145,7 @@ final class DatabaseCore: @unchecked Sendable {
     /// removed at the next open. - Precondition: `monitor` is held, or the core is not shared yet.
     func deleteObsoleteFiles() {
         guard let names = try? fileSystem.children(of: path) else { return }
-        let live = versions.liveFileNumbers()
+        let live = referencedTables()
         let minLog = versions.logNumber
         let currentLog = state.log?.number
         for name in names {

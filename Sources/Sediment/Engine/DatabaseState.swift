@@ -35,6 +35,25 @@ struct EngineStatistics {
     var flushBytes: UInt64 = 0
     var flushNanoseconds: UInt64 = 0
     var stallNanoseconds: UInt64 = 0
+    /// Per output level: compaction work (flushes count toward level 0).
+    var levels: [LevelStatistics] = []
+    var compactionRetries: UInt64 = 0
+}
+
+/// Compaction work done into one level.
+struct LevelStatistics {
+    var compactions: UInt64 = 0
+    var nanoseconds: UInt64 = 0
+    var bytesRead: UInt64 = 0
+    var bytesWritten: UInt64 = 0
+    var bytesMoved: UInt64 = 0
+    var entriesIn: UInt64 = 0
+    var entriesDropped: UInt64 = 0
+}
+
+/// A weak reference to a Version, so the core can tell which old versions readers still hold.
+struct WeakVersion {
+    weak var version: Version?
 }
 
 /// Everything that changes while the database is open.
@@ -60,4 +79,16 @@ struct DatabaseState {
     /// Set by `close()`: the background thread exits at its next check.
     var shuttingDown = false
     var stats = EngineStatistics()
+    /// Levels read or written by a running compaction: two compactions never share a table.
+    var busyLevels: Set<Int> = []
+    /// Compactions running now (background and manual).
+    var runningCompactions = 0
+    /// Manual compactions (compactRange) waiting or running: background picking pauses.
+    var manualCompactions = 0
+    /// Per level, the largest key of the last compaction there (the round-robin cursor).
+    var compactionCursors: [Int: [UInt8]] = [:]
+    /// After a compaction ran out of space: no automatic compaction before this time.
+    var compactionRetryAfter: UInt64 = 0
+    /// Every Version installed while open; those still referenced keep their tables on disk.
+    var versionsSeen: [WeakVersion] = []
 }

@@ -36,7 +36,7 @@ enum Recovery {
             guard !mem.isEmpty else { return }
             let number = versions.newFileNumber()
             let meta = try Flush.writeLevel0Table(mem, number: number, directory: directory, options: options)
-            edit.newFiles.append(NewFileEntry(level: 0, file: meta))
+            edit.addFile(level: 0, meta)
             mem = MemTable()
         }
 

@@ -1,0 +1,199 @@
+// CompactionJob: executes a Compaction: merges its input tables and writes new tables at the
+// output level, keeping exactly the versions some reader can still see (DESIGN.md §9):
+//
+//  * Stripes: with live snapshots s0 < s1 < ... < sk, an entry with sequence q belongs to
+//    stripe i = the first snapshot with q <= si (stripe k+1, "latest", when none). Readers of
+//    one stripe all see the same newest entry of a key, so of each user key only the newest
+//    entry per stripe is kept; older ones in the same stripe are dropped.
+//  * A tombstone in stripe 0 (no snapshot can see below it) is dropped too when no deeper
+//    level can hold the key (then nothing remains for it to hide).
+//  * Outputs are cut at `targetFileSizeBase`, and early when the output's range would overlap
+//    more than 10 x targetFileSizeBase of the grandparent level, but never inside one user key,
+//    so a level stays a set of tables with disjoint user-key ranges.
+// Runs without the database lock; its inputs are immutable tables.
+
+/// The result of a finished compaction.
+struct CompactionResult {
+    var outputs: [FileMetadata] = []
+    var bytesRead: UInt64 = 0
+    var bytesWritten: UInt64 = 0
+    var entriesIn: UInt64 = 0
+    var entriesDropped: UInt64 = 0
+}
+
+/// Runs one compaction.
+struct CompactionJob {
+    let compaction: Compaction
+    let version: Version
+    let snapshots: [SequenceNumber]   // ascending
+    let directory: String
+    let options: Options
+    let tableCache: TableCache
+    /// Hands out file numbers for outputs (and records them as pending).
+    let newFileNumber: () -> UInt64
+
+    /// Merges the inputs and writes the outputs. On error every output written so far is
+    /// removed before the error is rethrown.
+    func run() throws -> CompactionResult {
+        var result = CompactionResult()
+        var children: [any InternalIterator] = []
+        for f in compaction.allInputs { result.bytesRead += f.size }
+        if compaction.level == 0 {
+            for f in compaction.inputs {
+                children.append(try tableCache.reader(number: f.number, size: f.size).makeIterator(verifyChecksums: true, fillCache: false))
+            }
+        } else if !compaction.inputs.isEmpty {
+            children.append(LevelIterator(files: compaction.inputs, tableCache: tableCache, verifyChecksums: true, fillCache: false))
+        }
+        if !compaction.nextLevelInputs.isEmpty {
+            children.append(LevelIterator(files: compaction.nextLevelInputs, tableCache: tableCache, verifyChecksums: true, fillCache: false))
+        }
+        let input = MergingIterator(children)
+        var writer = OutputWriter(directory: directory, options: options, newFileNumber: newFileNumber)
+        do {
+            let maxGrandparentOverlap = UInt64(options.targetFileSizeBase) * 10
+            var grandIndex = 0
+            var overlappedBytes: UInt64 = 0
+            var currentUserKey: [UInt8] = []
+            var hasCurrentKey = false
+            var lastStripe = -1
+            var isBaseLevelForCurrent = false
+            input.seekToFirst()
+            while input.isValid {
+                let key = input.key
+                guard key.count >= 8 else {
+                    throw SedimentError.corruption(file: directory, offset: nil, message: "compaction input key shorter than 8 bytes")
+                }
+                result.entriesIn += 1
+                let user = UnsafeRawBufferPointer(rebasing: key[0..<key.count - 8])
+                let newKey = !hasCurrentKey || currentUserKey.withUnsafeBytes { compareBytes(user, $0) } != 0
+                if newKey {
+                    // A user-key boundary: the only place an output may be cut.
+                    if writer.isOpen {
+                        // Advance the grandparent window past this key.
+                        while grandIndex < compaction.grandparents.count,
+                              compaction.grandparents[grandIndex].largest.withUnsafeBytes({ compareBytes(UnsafeRawBufferPointer(rebasing: $0[0..<$0.count - 8]), user) < 0 }) {
+                            overlappedBytes += compaction.grandparents[grandIndex].size
+                            grandIndex += 1
+                        }
+                        if writer.estimatedSize >= UInt64(options.targetFileSizeBase) || overlappedBytes > maxGrandparentOverlap {
+                            try writer.finish(into: &result)
+                            overlappedBytes = 0
+                        }
+                    }
+                    currentUserKey = Array(user)
+                    hasCurrentKey = true
+                    lastStripe = -1
+                    isBaseLevelForCurrent = isBaseLevel(user)
+                }
+                let trailer = key.loadFixed64(at: key.count - 8)
+                let sequence = trailer >> 8
+                let kind = UInt8(truncatingIfNeeded: trailer)
+                let stripe = stripeOf(sequence)
+                var drop = false
+                if stripe == lastStripe {
+                    drop = true   // a newer entry in the same stripe hides it
+                } else if kind == ValueKind.deletion.rawValue && stripe == 0 && isBaseLevelForCurrent {
+                    drop = true   // nothing below for the tombstone to hide, no snapshot needs it
+                }
+                lastStripe = stripe
+                if drop {
+                    result.entriesDropped += 1
+                } else {
+                    try writer.add(key, input.value)
+                }
+                input.next()
+            }
+            if let e = input.error { throw e }
+            try writer.finish(into: &result)
+        } catch {
+            writer.abandon()
+            for f in result.outputs { try? options.fileSystem.removeFile(FileNames.table(directory, f.number)) }
+            throw error
+        }
+        return result
+    }
+
+    /// The stripe of `sequence`: index of the first snapshot >= it, or `snapshots.count`.
+    @inline(__always) private func stripeOf(_ sequence: SequenceNumber) -> Int {
+        var lo = 0
+        var hi = snapshots.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if snapshots[mid] >= sequence { hi = mid } else { lo = mid + 1 }
+        }
+        return lo
+    }
+
+    /// True when no level below the output level has a table whose range holds `user`.
+    private func isBaseLevel(_ user: UnsafeRawBufferPointer) -> Bool {
+        var level = compaction.outputLevel + 1
+        while level < version.numLevels {
+            if DatabaseCore.fileCovering(version.files(at: level), user) != nil { return false }
+            level += 1
+        }
+        return true
+    }
+}
+
+/// Writes the output tables of a compaction one after another.
+private struct OutputWriter {
+    let directory: String
+    let options: Options
+    let newFileNumber: () -> UInt64
+    private var file: (any WritableFile)?
+    private var builder: TableBuilder?
+    private var number: UInt64 = 0
+    private var smallest: [UInt8] = []
+    private var largest: [UInt8] = []
+    private var smallestSeq = UInt64.max
+    private var largestSeq: UInt64 = 0
+
+    init(directory: String, options: Options, newFileNumber: @escaping () -> UInt64) {
+        self.directory = directory
+        self.options = options
+        self.newFileNumber = newFileNumber
+    }
+
+    var isOpen: Bool { builder != nil }
+    var estimatedSize: UInt64 { builder?.estimatedFileSize ?? 0 }
+
+    mutating func add(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws {
+        if builder == nil {
+            number = newFileNumber()
+            let f = try options.fileSystem.createForWriting(FileNames.table(directory, number))
+            file = f
+            builder = TableBuilder(file: f, options: TableBuilderOptions(options), creationTime: Clock.unixSeconds())
+            smallest = Array(key)
+            smallestSeq = .max
+            largestSeq = 0
+        }
+        let seq = key.loadFixed64(at: key.count - 8) >> 8
+        smallestSeq = min(smallestSeq, seq)
+        largestSeq = max(largestSeq, seq)
+        try builder?.add(key, value)
+        largest.removeAll(keepingCapacity: true)
+        largest.append(contentsOf: key)
+    }
+
+    mutating func finish(into result: inout CompactionResult) throws {
+        guard let b = builder, let f = file else { return }
+        builder = nil
+        file = nil
+        let size = try b.finish()
+        try f.sync()
+        try f.close()
+        result.bytesWritten += size
+        result.outputs.append(FileMetadata(number: number, size: size, smallest: smallest, largest: largest,
+                                           smallestSequence: smallestSeq == .max ? 0 : smallestSeq,
+                                           largestSequence: largestSeq))
+    }
+
+    mutating func abandon() {
+        builder?.abandon()
+        try? file?.close()
+        if builder != nil { try? options.fileSystem.removeFile(FileNames.table(directory, number)) }
+        builder = nil
+        file = nil
+    }
+}

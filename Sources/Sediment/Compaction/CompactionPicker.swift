@@ -1,0 +1,102 @@
+// CompactionPicker: RocksDB's leveled policy (DESIGN.md §9).
+//
+//  Score per level: L0 = table count / level0FileNumCompactionTrigger; Ln (n >= 1) = bytes /
+//  target, target(1) = maxBytesForLevelBase, target(n+1) = target(n) * multiplier. The last
+//  level has no score. The highest score above 1 goes first, skipping levels that a running
+//  compaction holds.
+//  Inputs: from L0, every L0 table (they overlap each other); from Ln, the first table after
+//  the level's round-robin cursor (the largest key of the previous compaction there), wrapping.
+//  Then every table of the next level overlapping the inputs' user-key range; for L0 the range
+//  is widened until no other L0 table overlaps it.
+// Pure function of the version and cursors: no I/O, no locking.
+
+/// Picks compactions from a version.
+struct CompactionPicker {
+    let options: Options
+
+    /// Bytes level `level` (>= 1) may hold before it is compacted.
+    func targetBytes(level: Int) -> Double {
+        var t = Double(options.maxBytesForLevelBase)
+        var i = 1
+        while i < level {
+            t *= options.maxBytesForLevelMultiplier
+            i += 1
+        }
+        return t
+    }
+
+    /// The compaction score of every level but the last.
+    func scores(_ version: Version) -> [Double] {
+        var out: [Double] = []
+        for level in 0..<max(0, version.numLevels - 1) {
+            if level == 0 {
+                out.append(Double(version.files(at: 0).count) / Double(max(1, options.level0FileNumCompactionTrigger)))
+            } else {
+                out.append(Double(version.totalBytes(at: level)) / targetBytes(level: level))
+            }
+        }
+        return out
+    }
+
+    /// The most urgent compaction, or nil when every score is at most 1 or its levels are busy.
+    /// - Parameters:
+    ///   - busyLevels: levels a running compaction reads or writes.
+    ///   - cursors: per level, the largest internal key of the last compaction there.
+    func pick(_ version: Version, busyLevels: Set<Int>, cursors: [Int: [UInt8]]) -> Compaction? {
+        let s = scores(version)
+        let order = s.indices.filter { s[$0] > 1 }.sorted { s[$0] > s[$1] }
+        for level in order where !busyLevels.contains(level) && !busyLevels.contains(level + 1) {
+            let files = version.files(at: level)
+            guard !files.isEmpty else { continue }
+            var inputs: [FileMetadata]
+            if level == 0 {
+                inputs = files
+            } else {
+                let after = cursors[level]
+                let start = after.flatMap { c in files.firstIndex { compareInternalKeys($0.largest, c) > 0 } } ?? 0
+                inputs = [files[start]]
+            }
+            return expand(version, level: level, inputs: inputs,
+                          reason: level == 0 ? "L0 count" : "size")
+        }
+        return nil
+    }
+
+    /// A compaction of `inputs` at `level` with the overlapping tables of the next level and the
+    /// grandparents filled in.
+    func expand(_ version: Version, level: Int, inputs startInputs: [FileMetadata], reason: String) -> Compaction {
+        var inputs = startInputs
+        if level == 0 {
+            // Widen to every L0 table overlapping the range, transitively.
+            var changed = true
+            while changed {
+                changed = false
+                let (lo, hi) = CompactionPicker.userRange(inputs)
+                for f in version.overlapping(level: 0, smallestUserKey: lo, largestUserKey: hi)
+                where !inputs.contains(where: { $0.number == f.number }) {
+                    inputs.append(f)
+                    changed = true
+                }
+            }
+        }
+        let (lo, hi) = CompactionPicker.userRange(inputs)
+        let next = version.overlapping(level: level + 1, smallestUserKey: lo, largestUserKey: hi)
+        let (alo, ahi) = CompactionPicker.userRange(inputs + next)
+        let grand = level + 2 < version.numLevels
+            ? version.overlapping(level: level + 2, smallestUserKey: alo, largestUserKey: ahi) : []
+        return Compaction(level: level, inputs: inputs, nextLevelInputs: next, grandparents: grand, reason: reason)
+    }
+
+    /// The smallest and largest user keys of `files`.
+    static func userRange(_ files: [FileMetadata]) -> ([UInt8], [UInt8]) {
+        var lo: [UInt8] = []
+        var hi: [UInt8] = []
+        for (i, f) in files.enumerated() {
+            let s = Array(f.smallestUserKey)
+            let l = Array(f.largestUserKey)
+            if i == 0 || compareBytes(s, lo) < 0 { lo = s }
+            if i == 0 || compareBytes(l, hi) > 0 { hi = l }
+        }
+        return (lo, hi)
+    }
+}

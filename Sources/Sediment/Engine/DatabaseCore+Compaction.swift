@@ -1,0 +1,201 @@
+// DatabaseCore+Compaction: background compactions, compactRange, and obsolete-file tracking.
+//
+// Background threads (`maxBackgroundJobs`) run `backgroundLoop`: a flush when a memtable waits
+// (flushes first, one at a time), otherwise the picker's most urgent compaction whose levels are
+// free. A compaction holds its two levels in `state.busyLevels` so no table is taken twice;
+// it runs without the lock; its edit is installed under the lock. A compaction that runs out of
+// space is retried after a pause; any other failure puts the database in read-only mode.
+
+extension DatabaseCore {
+    var picker: CompactionPicker { CompactionPicker(options: options) }
+
+    /// The background threads' loop; returns when the database shuts down.
+    func backgroundLoop() {
+        monitor.lock()
+        while !state.shuttingDown {
+            if state.backgroundError == nil && !state.imms.isEmpty && !state.flushing {
+                flushOldestMemTable()
+                monitor.broadcast()
+                continue
+            }
+            if let c = pickAutomaticCompaction() {
+                _ = runCompaction(c)
+                monitor.broadcast()
+                continue
+            }
+            if state.compactionRetryAfter > Clock.nanoseconds() {
+                monitor.wait(nanoseconds: 100_000_000)
+            } else {
+                monitor.wait()
+            }
+        }
+        monitor.unlock()
+    }
+
+    /// The next automatic compaction, if one is due and allowed. - Precondition: lock held.
+    func pickAutomaticCompaction() -> Compaction? {
+        guard state.backgroundError == nil, !options.disableAutoCompactions, state.manualCompactions == 0,
+              Clock.nanoseconds() >= state.compactionRetryAfter else { return nil }
+        return picker.pick(versions.current, busyLevels: state.busyLevels, cursors: state.compactionCursors)
+    }
+
+    /// Runs `c` and installs its result. Returns the error, if any.
+    /// - Precondition: `monitor` is held; it is released while tables are written.
+    @discardableResult
+    func runCompaction(_ c: Compaction) -> SedimentError? {
+        state.busyLevels.insert(c.level)
+        state.busyLevels.insert(c.outputLevel)
+        state.runningCompactions += 1
+        defer {
+            state.busyLevels.remove(c.level)
+            state.busyLevels.remove(c.outputLevel)
+            state.runningCompactions -= 1
+        }
+        let start = Clock.nanoseconds()
+        ensureLevelStats(c.outputLevel)
+        if c.isTrivialMove(maxGrandparentOverlapBytes: UInt64(options.targetFileSizeBase) * 10) {
+            var edit = VersionEdit()
+            for f in c.inputs {
+                edit.deleteFile(level: c.level, number: f.number)
+                edit.addFile(level: c.outputLevel, f)
+            }
+            versions.lastSequence = state.lastSequence
+            do {
+                try versions.logAndApply(edit)
+            } catch {
+                let e = asSedimentError(error)
+                state.backgroundError = e
+                return e
+            }
+            noteVersionInstalled()
+            state.compactionCursors[c.level] = c.inputs.last?.largest
+            state.stats.levels[c.outputLevel].bytesMoved += c.inputs.reduce(0) { $0 + $1.size }
+            return nil
+        }
+        let job = CompactionJob(compaction: c, version: versions.current, snapshots: snapshots.sequences(),
+                                directory: path, options: options, tableCache: tableCache,
+                                newFileNumber: { [self] in
+                                    monitor.withLock {
+                                        let n = versions.newFileNumber()
+                                        state.pendingOutputs.insert(n)
+                                        return n
+                                    }
+                                })
+        monitor.unlock()
+        var outcome: Result<CompactionResult, SedimentError>
+        do {
+            outcome = .success(try job.run())
+        } catch {
+            outcome = .failure(asSedimentError(error))
+        }
+        monitor.lock()
+        switch outcome {
+        case .success(let result):
+            var edit = VersionEdit()
+            for f in c.inputs { edit.deleteFile(level: c.level, number: f.number) }
+            for f in c.nextLevelInputs { edit.deleteFile(level: c.outputLevel, number: f.number) }
+            for f in result.outputs { edit.addFile(level: c.outputLevel, f) }
+            versions.lastSequence = state.lastSequence
+            do {
+                try versions.logAndApply(edit)
+            } catch {
+                for f in result.outputs {
+                    state.pendingOutputs.remove(f.number)
+                    try? fileSystem.removeFile(FileNames.table(path, f.number))
+                }
+                let e = asSedimentError(error)
+                state.backgroundError = e
+                return e
+            }
+            for f in result.outputs { state.pendingOutputs.remove(f.number) }
+            noteVersionInstalled()
+            state.compactionCursors[c.level] = c.inputs.map(\.largest).max { compareInternalKeys($0, $1) < 0 }
+            var s = state.stats.levels[c.outputLevel]
+            s.compactions += 1
+            s.nanoseconds += Clock.nanoseconds() - start
+            s.bytesRead += result.bytesRead
+            s.bytesWritten += result.bytesWritten
+            s.entriesIn += result.entriesIn
+            s.entriesDropped += result.entriesDropped
+            state.stats.levels[c.outputLevel] = s
+            deleteObsoleteFiles()
+            return nil
+        case .failure(let e):
+            state.pendingOutputs = state.pendingOutputs.filter { fileSystem.fileExists(FileNames.table(path, $0)) }
+            if case .noSpace = e {
+                // Out of space: try again later rather than stopping writes.
+                state.compactionRetryAfter = Clock.nanoseconds() + 1_000_000_000
+                state.stats.compactionRetries += 1
+            } else {
+                state.backgroundError = e
+            }
+            return e
+        }
+    }
+
+    func ensureLevelStats(_ level: Int) {
+        while state.stats.levels.count <= level { state.stats.levels.append(LevelStatistics()) }
+    }
+
+    /// Remembers the current version so its tables stay while anyone holds it.
+    /// - Precondition: lock held.
+    func noteVersionInstalled() {
+        state.versionsSeen.removeAll { $0.version == nil }
+        state.versionsSeen.append(WeakVersion(version: versions.current))
+    }
+
+    /// Table numbers referenced by the current version or any older version still held.
+    /// - Precondition: lock held.
+    func referencedTables() -> Set<UInt64> {
+        var live = versions.liveFileNumbers()
+        for w in state.versionsSeen {
+            if let v = w.version { for f in v.levels.joined() { live.insert(f.number) } }
+        }
+        return live
+    }
+
+    /// Compacts every table overlapping [from, to] down to the last level (nil: unbounded).
+    func compactRange(from: [UInt8]?, to: [UInt8]?) throws {
+        try flush()
+        monitor.lock()
+        defer {
+            state.manualCompactions -= 1
+            monitor.broadcast()
+            monitor.unlock()
+        }
+        state.manualCompactions += 1
+        while state.runningCompactions > 0 && !state.closed { monitor.wait() }
+        try checkOpen()
+        for level in 0..<(versions.current.numLevels - 1) {
+            if let e = state.backgroundError { throw SedimentError.readOnly(message: e.description) }
+            let files = versions.current.overlapping(level: level, smallestUserKey: from, largestUserKey: to)
+            if files.isEmpty { continue }
+            var c = picker.expand(versions.current, level: level, inputs: files, reason: "manual")
+            c.grandparents = []
+            if c.nextLevelInputs.isEmpty && level > 0 {
+                // Moving tables down unchanged is enough when nothing below overlaps.
+            }
+            if let e = runCompaction(c) { throw e }
+        }
+    }
+
+    /// Waits until no flush or compaction is due or running.
+    func waitForCompactions() throws {
+        try monitor.withLock {
+            while true {
+                try checkOpen()
+                if let e = state.backgroundError { throw SedimentError.readOnly(message: e.description) }
+                let idle = state.imms.isEmpty && state.runningCompactions == 0 && !state.flushing
+                let due = !options.disableAutoCompactions
+                    && picker.pick(versions.current, busyLevels: [], cursors: state.compactionCursors) != nil
+                if idle && !due { return }
+                monitor.wait(nanoseconds: 50_000_000)
+            }
+        }
+    }
+}
+
+/// Any error as a SedimentError (the engine throws nothing else; this keeps the compiler happy).
+func asSedimentError(_ error: any Error) -> SedimentError {
+    (error as? SedimentError) ?? .io(file: "", errno: 0, message: "\(error)")
+}
