@@ -195,7 +195,7 @@
         properties.indexKeyIsUserKey = userKeyIndex ? 1 : 0
         properties.indexValueIsDeltaEncoded = 0
         properties.numEntries = UInt64(numEntries)
-        properties.formatVersion = UInt64(Footer.newestFormatVersion)
+        properties.formatVersion = 0 // RocksDB sets this property only for plain tables
         properties.columnFamilyID = 0
         properties.columnFamilyName = "default"
         properties.comparatorName = bytewiseComparatorName
