@@ -3,7 +3,7 @@
 // sequence, so the next older source must be asked; `deleted` ends the search.
 
 /// The outcome of a point lookup in one source.
-enum LookupResult: Equatable, Sendable {
+@_spi(Internals) public enum LookupResult: Equatable, Sendable {
     /// The newest visible version is a value.
     case found([UInt8])
     /// The newest visible version is a tombstone: the key is absent.

@@ -1,0 +1,77 @@
+// BlockReader: reads one block and its 5-byte trailer from a table file, checks the handle
+// against the file, verifies the trailer checksum and decompresses. See DESIGN.md §6
+// "Block trailer". A value type over an immutable file; thread-safe.
+//
+//   | block contents (handle.size bytes) | compression type (1) | fixed32 checksum |
+
+/// Reads blocks of one table file.
+struct BlockReader {
+    let file: any RandomAccessFile
+    let path: String
+    let checksum: ChecksumType
+    /// No block may extend past this offset (the footer's start).
+    let blocksEnd: UInt64
+
+    private func corrupt(_ handle: BlockHandle, _ message: String) -> SedimentError {
+        .corruption(file: path, offset: Int64(clamping: handle.offset), message: message)
+    }
+
+    /// Reads the block at `handle` with its trailer into a fresh buffer (caller owns it) and
+    /// returns it with the compression type byte.
+    private func readRaw(_ handle: BlockHandle, verify: Bool) throws -> (UnsafeMutableRawBufferPointer, UInt8) {
+        let (end, overflow) = handle.offset.addingReportingOverflow(handle.size &+ UInt64(blockTrailerSize))
+        guard !overflow, handle.size <= UInt64(Int32.max), end <= blocksEnd else {
+            throw corrupt(handle, "block handle (offset \(handle.offset), size \(handle.size)) runs past the end of the data (\(blocksEnd))")
+        }
+        let size = Int(handle.size)
+        let count = size + blockTrailerSize
+        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 8)
+        do {
+            var done = 0
+            while done < count {
+                let n = try file.read(at: handle.offset + UInt64(done),
+                                      into: UnsafeMutableRawBufferPointer(rebasing: buf[done...]))
+                if n == 0 { throw corrupt(handle, "file ends inside the block (truncated)") }
+                done += n
+            }
+            let type = buf[size]
+            if verify && checksum != .none {
+                let stored = UnsafeRawBufferPointer(buf).loadFixed32(at: size + 1)
+                let computed = checksum.blockChecksum(UnsafeRawBufferPointer(rebasing: buf[0..<size]), lastByte: type)
+                guard stored == computed else {
+                    throw corrupt(handle, "block checksum mismatch: stored 0x\(String(stored, radix: 16)), computed 0x\(String(computed, radix: 16)) (\(checksum.name))")
+                }
+            }
+            return (buf, type)
+        } catch {
+            buf.deallocate()
+            throw error
+        }
+    }
+
+    /// The decoded block at `handle`.
+    func readBlock(_ handle: BlockHandle, verify: Bool) throws -> Block {
+        let (buf, typeByte) = try readRaw(handle, verify: verify)
+        if typeByte == 0 {
+            return try Block.make(taking: buf, count: Int(handle.size), file: path, offset: handle.offset)
+        }
+        defer { buf.deallocate() }
+        let raw = try decompress(UnsafeRawBufferPointer(rebasing: buf[0..<Int(handle.size)]), typeByte, handle)
+        return try Block.make(copying: raw, file: path, offset: handle.offset)
+    }
+
+    /// The decompressed contents of the block at `handle` (filter blocks are not restart blocks).
+    func readContents(_ handle: BlockHandle, verify: Bool) throws -> [UInt8] {
+        let (buf, typeByte) = try readRaw(handle, verify: verify)
+        defer { buf.deallocate() }
+        let stored = UnsafeRawBufferPointer(rebasing: buf[0..<Int(handle.size)])
+        return typeByte == 0 ? Array(stored) : try decompress(stored, typeByte, handle)
+    }
+
+    private func decompress(_ data: UnsafeRawBufferPointer, _ typeByte: UInt8, _ handle: BlockHandle) throws -> [UInt8] {
+        guard let type = BlockCompressionType(rawValue: typeByte) else {
+            throw corrupt(handle, "unknown compression type \(typeByte) in the block trailer")
+        }
+        return try BlockCompression.decompress(data, type: type, file: path, offset: handle.offset)
+    }
+}

@@ -1,0 +1,110 @@
+// BloomFilter: RocksDB's FastLocalBloom (format_version 5 "full filter"), bit for bit.
+// See DESIGN.md §6 "Filter block".
+//
+//   +---------------------------------------------+------+------+-----------+------+------+
+//   | bit array: len bytes, len a multiple of 64  | 0xFF | 0x00 | numProbes | 0x00 | 0x00 |
+//   +---------------------------------------------+------+------+-----------+------+------+
+//                                                  marker  sub-   probes,    reserved
+//                                                  (-1)    impl   log2(64B
+//                                                                 lines)=0 in bits 5-7
+//
+// Each key is hashed once with `rocksHash64` (XXPH3). The low 32 bits choose one 64-byte
+// cache line (`(h1 * numLines) >> 32`); the high 32 bits h2 choose `numProbes` bits inside it:
+// bit = h >> 23 (9 bits of 512), then h *= 0x9e3779b9. len = round_up_64(ceil(n * millibits /
+// 8000)) where millibits = round(bitsPerKey * 1000); numProbes from the millibits (6 at 10
+// bits/key). Builder: not thread-safe. Reader: immutable, thread-safe.
+
+/// Builds a FastLocalBloom filter from user keys, in the order they are added.
+struct BloomFilterBuilder {
+    /// Bits per key in thousandths (RocksDB's millibits_per_key).
+    let millibitsPerKey: Int
+    private var hashes: [UInt64] = []
+
+    /// A builder for `bitsPerKey` (clamped to RocksDB's [1, 100] range).
+    init(bitsPerKey: Double) {
+        let b = bitsPerKey < 1 ? 1 : (bitsPerKey >= 100 ? 100 : bitsPerKey)
+        millibitsPerKey = Int(b * 1000 + 0.500001)
+    }
+
+    /// Distinct consecutive keys added so far (RocksDB's num_filter_entries).
+    var count: Int { hashes.count }
+
+    /// Adds a user key; a key equal to the previous one is counted once.
+    mutating func add(_ userKey: UnsafeRawBufferPointer) {
+        let h = rocksHash64(userKey)
+        if hashes.last != h { hashes.append(h) }
+    }
+
+    /// RocksDB's FastLocalBloomImpl::ChooseNumProbes.
+    static func numProbes(millibitsPerKey m: Int) -> Int {
+        switch m {
+        case ...2080: 1
+        case ...3580: 2
+        case ...5100: 3
+        case ...6640: 4
+        case ...8300: 5
+        case ...10070: 6
+        case ...11720: 7
+        case ...14001: 8
+        case ...16050: 9
+        case ...18300: 10
+        case ...22001: 11
+        case ...25501: 12
+        case 50001...: 24
+        default: (m - 1) / 2000 - 1
+        }
+    }
+
+    /// The filter contents (bit array + 5-byte metadata) for the keys added.
+    func finish() -> [UInt8] {
+        var raw = (UInt64(hashes.count) * UInt64(millibitsPerKey) + 7999) / 8000
+        raw = min(raw, 0xFFFF_FFC0)
+        let len = Int((raw + 63) & ~63)
+        let probes = BloomFilterBuilder.numProbes(millibitsPerKey: millibitsPerKey)
+        var out = [UInt8](repeating: 0, count: len + 5)
+        if len > 0 {
+            out.withUnsafeMutableBytes { bits in
+                let lines = UInt64(len >> 6)
+                for h in hashes {
+                    let line = Int((UInt64(UInt32(truncatingIfNeeded: h)) &* lines) >> 32) << 6
+                    var p = UInt32(truncatingIfNeeded: h >> 32)
+                    for _ in 0..<probes {
+                        let bit = Int(p >> 23)
+                        bits[line + (bit >> 3)] |= UInt8(1) << UInt8(bit & 7)
+                        p = p &* 0x9e37_79b9
+                    }
+                }
+            }
+        }
+        out[len] = 0xFF
+        out[len + 1] = 0
+        out[len + 2] = UInt8(probes)
+        return out
+    }
+}
+
+/// Answers "may this key be in the table?" from a FastLocalBloom bit array.
+struct BloomFilterReader: Sendable {
+    /// Offset of the bit array inside the filter block, and its length (a multiple of 64).
+    let bitsLength: Int
+    let numProbes: Int
+
+    /// True unless the key is certainly absent. `bits` is the filter block's bytes.
+    @inline(__always)
+    func mayMatch(_ userKey: UnsafeRawBufferPointer, bits: UnsafeRawBufferPointer) -> Bool {
+        mayMatch(hash: rocksHash64(userKey), bits: bits)
+    }
+
+    /// `mayMatch` for a precomputed `rocksHash64`.
+    @inline(__always)
+    func mayMatch(hash h: UInt64, bits: UnsafeRawBufferPointer) -> Bool {
+        let line = Int((UInt64(UInt32(truncatingIfNeeded: h)) &* UInt64(bitsLength >> 6)) >> 32) << 6
+        var p = UInt32(truncatingIfNeeded: h >> 32)
+        for _ in 0..<numProbes {
+            let bit = Int(p >> 23)
+            if bits[line + (bit >> 3)] & (UInt8(1) << UInt8(bit & 7)) == 0 { return false }
+            p = p &* 0x9e37_79b9
+        }
+        return true
+    }
+}

@@ -1,0 +1,109 @@
+// TableIterator: the two-level `InternalIterator` over a table: an index cursor chooses the
+// data block, a data cursor walks it; moving past either end of a block loads the neighbour
+// (skipping empty blocks). The data cursor keeps one key buffer for the iterator's life, so
+// stepping allocates nothing; loading a block not in the cache allocates its buffer.
+// A read or corruption error invalidates the iterator and is reported by `error`.
+// Not thread-safe: one iterator, one thread; it retains its TableReader.
+
+/// An iterator over every entry of one table, in internal-key order.
+@_spi(Internals) public final class TableIterator: InternalIterator {
+    private let table: TableReader
+    private let verifyChecksums: Bool
+    private let fillCache: Bool
+    private var index: BlockCursor
+    private var data: BlockCursor
+    private var dataHandle: BlockHandle?
+    private var loadError: SedimentError?
+
+    init(table: TableReader, verifyChecksums: Bool, fillCache: Bool) {
+        self.table = table
+        self.verifyChecksums = verifyChecksums
+        self.fillCache = fillCache
+        index = BlockCursor(block: table.indexBlock, order: table.indexOrder, format: table.indexFormat)
+        data = BlockCursor(block: table.indexBlock, order: .internalKey)
+    }
+
+    deinit {
+        index.release()
+        data.release()
+    }
+
+    /// Loads the block the index cursor points at; false (with `dataHandle` nil) if none.
+    private func loadBlock() -> Bool {
+        guard loadError == nil, index.isValid else {
+            dataHandle = nil
+            return false
+        }
+        let h = index.handle
+        if dataHandle == h { return true }
+        do {
+            let block = try table.dataBlock(h, verifyChecksums: verifyChecksums, fillCache: fillCache)
+            data.reset(to: block)
+            dataHandle = h
+            return true
+        } catch let e as SedimentError {
+            loadError = e
+        } catch {
+            loadError = .corruption(file: table.path, offset: Int64(h.offset), message: "\(error)")
+        }
+        dataHandle = nil
+        return false
+    }
+
+    private func skipEmptyForward() {
+        while dataHandle != nil && !data.isValid && data.error == nil {
+            index.next()
+            guard loadBlock() else { return }
+            data.seekToFirst()
+        }
+    }
+
+    private func skipEmptyBackward() {
+        while dataHandle != nil && !data.isValid && data.error == nil {
+            index.previous()
+            guard loadBlock() else { return }
+            data.seekToLast()
+        }
+    }
+
+    public var isValid: Bool { loadError == nil && dataHandle != nil && data.isValid }
+
+    public func seekToFirst() {
+        index.seekToFirst()
+        if loadBlock() { data.seekToFirst() }
+        skipEmptyForward()
+    }
+
+    public func seekToLast() {
+        index.seekToLast()
+        if loadBlock() { data.seekToLast() }
+        skipEmptyBackward()
+    }
+
+    public func seek(_ target: UnsafeRawBufferPointer) {
+        index.seek(target)
+        if loadBlock() { data.seek(target) }
+        skipEmptyForward()
+    }
+
+    public func seekForPrevious(_ target: UnsafeRawBufferPointer) {
+        index.seek(target)
+        if !index.isValid && index.error == nil { index.seekToLast() }
+        if loadBlock() { data.seekForPrevious(target) }
+        skipEmptyBackward()
+    }
+
+    public func next() {
+        data.next()
+        skipEmptyForward()
+    }
+
+    public func previous() {
+        data.previous()
+        skipEmptyBackward()
+    }
+
+    public var key: UnsafeRawBufferPointer { data.key }
+    public var value: UnsafeRawBufferPointer { data.value }
+    public var error: SedimentError? { loadError ?? index.error ?? (dataHandle != nil ? data.error : nil) }
+}

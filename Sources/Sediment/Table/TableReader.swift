@@ -1,0 +1,215 @@
+// TableReader: opens a block-based table written by Sediment or RocksDB (format_version 0...5),
+// keeping its footer, properties, index block and filter in memory, and reads data blocks
+// through the optional shared BlockCache. See DESIGN.md §6.
+//
+// Every length and offset read from disk is checked against the file before use; every error
+// is a `SedimentError` naming the file path and, where known, the block offset.
+// Thread-safety: immutable after `open`, so one reader serves any number of threads.
+
+/// A read-only view of one table file.
+@_spi(Internals) public final class TableReader: Sendable {
+    /// The file, read with positional reads.
+    let file: any RandomAccessFile
+    /// The path, for errors.
+    public let path: String
+    /// The file size given to `open`.
+    public let fileSize: UInt64
+    /// The number keying this table's blocks in the cache.
+    public let fileNumber: UInt64
+    /// The decoded footer.
+    let footer: Footer
+    /// The table's properties (defaults for a legacy table without a properties block).
+    public let properties: TableProperties
+    /// Handles found in the metaindex, by name.
+    let metaHandles: [(name: String, handle: BlockHandle)]
+    let indexBlock: Block
+    let indexOrder: BlockKeyOrder
+    let indexFormat: BlockValueFormat
+    let filter: FilterBlockReader?
+    let blockCache: BlockCache?
+    /// Where the footer starts: no block may extend past it.
+    private let blocksEnd: UInt64
+
+    private init(file: any RandomAccessFile, fileSize: UInt64, fileNumber: UInt64, footer: Footer,
+                 properties: TableProperties, metaHandles: [(name: String, handle: BlockHandle)],
+                 indexBlock: Block, indexOrder: BlockKeyOrder, indexFormat: BlockValueFormat,
+                 filter: FilterBlockReader?, blockCache: BlockCache?, blocksEnd: UInt64) {
+        self.file = file
+        self.path = file.path
+        self.fileSize = fileSize
+        self.fileNumber = fileNumber
+        self.footer = footer
+        self.properties = properties
+        self.metaHandles = metaHandles
+        self.indexBlock = indexBlock
+        self.indexOrder = indexOrder
+        self.indexFormat = indexFormat
+        self.filter = filter
+        self.blockCache = blockCache
+        self.blocksEnd = blocksEnd
+    }
+
+    /// Opens the table in `file` of `fileSize` bytes: reads and verifies the footer,
+    /// metaindex, properties, index and filter blocks.
+    /// - Throws: `.corruption` (bad magic, truncation, checksum mismatch, malformed block)
+    ///   naming the file and offset; `.notSupported` for features Sediment does not read.
+    public static func open(file: any RandomAccessFile, fileSize: UInt64, fileNumber: UInt64,
+                            blockCache: BlockCache?) throws -> TableReader {
+        let path = file.path
+        let tailLength = Int(min(fileSize, UInt64(Footer.encodedLength)))
+        let tail = try file.readExactly(at: fileSize - UInt64(tailLength), count: tailLength)
+        let footer = try tail.withUnsafeBytes { try Footer.decode(tail: $0, fileSize: fileSize, file: path) }
+        let blocksEnd = fileSize - UInt64(footer.formatVersion == 0 ? Footer.legacyEncodedLength : Footer.encodedLength)
+        let io = BlockReader(file: file, path: path, checksum: footer.checksum, blocksEnd: blocksEnd)
+
+        let metaindex = try io.readBlock(footer.metaindexHandle, verify: true)
+        var metaHandles: [(name: String, handle: BlockHandle)] = []
+        do {
+            var c = BlockCursor(block: metaindex, order: .bytewise)
+            defer { c.release() }
+            c.seekToFirst()
+            while c.isValid {
+                guard let (h, _) = BlockHandle.decode(c.value, at: 0, limit: c.value.count) else {
+                    throw SedimentError.corruption(file: path, offset: Int64(footer.metaindexHandle.offset),
+                                                   message: "bad block handle in the metaindex")
+                }
+                metaHandles.append((String(decoding: c.key, as: UTF8.self), h))
+                c.next()
+            }
+            if let e = c.error { throw e }
+        }
+        var properties = TableProperties()
+        if let h = metaHandles.first(where: { $0.name == "rocksdb.properties" })?.handle {
+            properties = try TableProperties.decode(io.readBlock(h, verify: true))
+        }
+        var indexFormat = BlockValueFormat(isIndex: true)
+        indexFormat.deltaEncoded = properties.indexValueIsDeltaEncoded != 0
+        let indexType = properties.userProperty("rocksdb.block.based.table.index.type")
+            .flatMap { $0.count == 4 ? $0.withUnsafeBytes { $0.loadFixed32(at: 0) } : nil } ?? 0
+        switch indexType {
+        case 0, 1: break
+        case 3: indexFormat.hasFirstKey = true
+        default: throw SedimentError.notSupported(feature: "index type \(indexType) (partitioned index)", file: path)
+        }
+        let indexBlock = try io.readBlock(footer.indexHandle, verify: true)
+        var filter: FilterBlockReader? = nil
+        if let h = metaHandles.first(where: { $0.name == fullFilterMetaKey })?.handle {
+            filter = FilterBlockReader(contents: try io.readContents(h, verify: true))
+        }
+        return TableReader(file: file, fileSize: fileSize, fileNumber: fileNumber, footer: footer,
+                           properties: properties, metaHandles: metaHandles, indexBlock: indexBlock,
+                           indexOrder: properties.indexKeyIsUserKey != 0 ? .userKeyForInternalTarget : .internalKey,
+                           indexFormat: indexFormat, filter: filter, blockCache: blockCache, blocksEnd: blocksEnd)
+    }
+
+    private var io: BlockReader {
+        BlockReader(file: file, path: path, checksum: footer.checksum, blocksEnd: blocksEnd)
+    }
+
+    /// The data block at `handle`, from the cache when possible.
+    func dataBlock(_ handle: BlockHandle, verifyChecksums: Bool, fillCache: Bool) throws -> Block {
+        if let blockCache, let b = blockCache.lookup(fileNumber: fileNumber, offset: handle.offset) { return b }
+        let b = try io.readBlock(handle, verify: verifyChecksums)
+        if fillCache, let blockCache { blockCache.insert(fileNumber: fileNumber, offset: handle.offset, block: b) }
+        return b
+    }
+
+    /// The footer's checksum type.
+    public var checksumType: ChecksumType { footer.checksum }
+    /// The table's format_version.
+    public var formatVersion: UInt32 { footer.formatVersion }
+    /// True when the footer carries the legacy (LevelDB) magic number.
+    public var isLegacyFormat: Bool { footer.formatVersion == 0 }
+
+    /// Looks `userKey` up as of `sequence`: the filter, then the index, then (usually) one
+    /// data block. The newest entry with sequence <= `sequence` decides.
+    /// - Throws: `.corruption`/`.io` naming the file and block; `.notSupported` for merge
+    ///   operands, range deletions and other kinds Sediment does not interpret.
+    public func get(userKey: UnsafeRawBufferPointer, sequence: SequenceNumber,
+                    verifyChecksums: Bool = true, fillCache: Bool = true) throws -> LookupResult {
+        if let filter, !filter.mayMatch(userKey) { return .notFound }
+        let targetCount = userKey.count + 8
+        return try withUnsafeTemporaryAllocation(byteCount: targetCount + 1024, alignment: 8) { buf in
+            if let src = userKey.baseAddress, userKey.count > 0, let dst = buf.baseAddress {
+                dst.copyMemory(from: src, byteCount: userKey.count)
+            }
+            buf.storeBytes(of: packSequenceAndKind(min(sequence, maxSequenceNumber), .forSeek).littleEndian,
+                           toByteOffset: userKey.count, as: UInt64.self)
+            let target = UnsafeRawBufferPointer(rebasing: buf[0..<targetCount])
+            let scratchCount = (buf.count - targetCount) / 2
+            let indexScratch = UnsafeMutableRawBufferPointer(rebasing: buf[targetCount..<targetCount + scratchCount])
+            let dataScratch = UnsafeMutableRawBufferPointer(rebasing: buf[(targetCount + scratchCount)...])
+            var index = BlockCursor(block: indexBlock, order: indexOrder, format: indexFormat, scratch: indexScratch)
+            defer { index.release() }
+            index.seek(target)
+            while index.isValid {
+                let block = try dataBlock(index.handle, verifyChecksums: verifyChecksums, fillCache: fillCache)
+                var data = BlockCursor(block: block, order: .internalKey, scratch: dataScratch)
+                defer { data.release() }
+                data.seek(target)
+                if data.isValid {
+                    let key = data.key
+                    guard key.count >= 8 else {
+                        throw SedimentError.corruption(file: path, offset: Int64(block.offset),
+                                                       message: "internal key shorter than 8 bytes")
+                    }
+                    guard compareBytes(UnsafeRawBufferPointer(rebasing: key[0..<key.count - 8]), userKey) == 0 else {
+                        return .notFound
+                    }
+                    switch ValueKind(rawValue: key[key.count - 8]) {
+                    case .value: return .found(Array(data.value))
+                    case .deletion, .singleDeletion: return .deleted
+                    case let kind:
+                        throw SedimentError.notSupported(
+                            feature: "value kind \(kind.map { $0.shortName } ?? "0x" + hexByte(key[key.count - 8]))",
+                            file: path)
+                    }
+                }
+                if let e = data.error { throw e }
+                index.next()
+            }
+            if let e = index.error { throw e }
+            return .notFound
+        }
+    }
+
+    /// A new iterator over every entry, positioned nowhere.
+    public func makeIterator(verifyChecksums: Bool = true, fillCache: Bool = true) -> TableIterator {
+        TableIterator(table: self, verifyChecksums: verifyChecksums, fillCache: fillCache)
+    }
+
+    /// Reads every block (data, index, filter, properties, metaindex) and checks its checksum
+    /// and decoding.
+    /// - Throws: the first error, naming the file and block offset.
+    public func verifyChecksums() throws {
+        let io = self.io
+        _ = try io.readBlock(footer.metaindexHandle, verify: true)
+        for (_, h) in metaHandles { _ = try io.readContents(h, verify: true) }
+        _ = try io.readBlock(footer.indexHandle, verify: true)
+        var index = BlockCursor(block: indexBlock, order: indexOrder, format: indexFormat)
+        defer { index.release() }
+        index.seekToFirst()
+        while index.isValid {
+            let block = try io.readBlock(index.handle, verify: true)
+            var data = BlockCursor(block: block, order: .internalKey)
+            defer { data.release() }
+            data.seekToFirst()
+            while data.isValid { data.next() }
+            if let e = data.error { throw e }
+            index.next()
+        }
+        if let e = index.error { throw e }
+    }
+
+    /// Raw access for tools: the stored bytes of a block after decompression.
+    public func blockContents(_ handle: BlockHandle) throws -> [UInt8] {
+        try io.readContents(handle, verify: true)
+    }
+
+    /// The handles in the metaindex, in order (for sst_dump's raw dump).
+    public var metaindexEntries: [(name: String, handle: BlockHandle)] { metaHandles }
+    /// The metaindex block's handle.
+    public var metaindexHandle: BlockHandle { footer.metaindexHandle }
+    /// The index block's handle.
+    public var indexHandle: BlockHandle { footer.indexHandle }
+}
