@@ -32,7 +32,7 @@ package struct BenchHistogram: Sendable {
 
     /// Records one value (microseconds).
     package mutating func add(_ micros: Double) {
-        let v = UInt64(max(micros, 0))
+        let v = UInt64(Swift.max(micros, 0))
         var lo = 0
         var hi = bucketLimits.count - 1
         while lo < hi {

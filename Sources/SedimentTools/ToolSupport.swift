@@ -94,5 +94,6 @@ package func runThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void)
 package func sleepSeconds(_ seconds: Double) {
     guard seconds > 0 else { return }
     var ts = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
-    while nanosleep(&ts, &ts) != 0 && errno == EINTR {}
+    var rest = timespec()
+    while nanosleep(&ts, &rest) != 0 && errno == EINTR { ts = rest }
 }

@@ -22,19 +22,32 @@ do { db = try Database(path: args[1], options: options) } catch {
     exit(1)
 }
 
-func ack(_ line: String) {
+@Sendable func ack(_ line: String) {
     var l = line + "\n"
     l.withUTF8 { buf in _ = write(1, buf.baseAddress, buf.count) }
 }
 
-final class Box: @unchecked Sendable { let t: Int; init(_ t: Int) { self.t = t } }
+final class Box: @unchecked Sendable {
+    let t: Int
+    let db: Database
+    let sync: Bool
+    let round: Int
+    init(_ t: Int, _ db: Database, _ sync: Bool, _ round: Int) {
+        self.t = t
+        self.db = db
+        self.sync = sync
+        self.round = round
+    }
+}
 var threads: [pthread_t] = []
 for t in 0..<4 {
     var th = pthread_t()
-    let box = Unmanaged.passRetained(Box(t)).toOpaque()
+    let box = Unmanaged.passRetained(Box(t, db, sync, round)).toOpaque()
     pthread_create(&th, nil, { arg in
-        let t = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue().t
-        let w = WriteOptions(sync: sync)
+        guard let arg else { return nil }
+        let box = Unmanaged<Box>.fromOpaque(arg).takeRetainedValue()
+        let (t, db, round) = (box.t, box.db, box.round)
+        let w = WriteOptions(sync: box.sync)
         var i = 0
         while true {
             let key = "r\(round)-t\(t)-\(i)"
