@@ -160,19 +160,3 @@ import SedimentTestSupport
     }
 }
 
-/// Runs `executable`; fails when it is missing (CI installs rocksdb-tools).
-func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, stdout: [UInt8], stderr: String) {
-    guard FileManager.default.isExecutableFile(atPath: executable) else {
-        throw TestSupportError("\(executable) is missing: install Debian's rocksdb-tools (CI does)")
-    }
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = arguments
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = FileHandle.nullDevice
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, Array(data), "")
-}
