@@ -248,3 +248,10 @@ extension TableReader {
         return out
     }
 }
+
+extension TableReader {
+    /// False only when the table's filter proves `userKey` absent (true without a filter).
+    public func filterMayMatch(_ userKey: UnsafeRawBufferPointer) -> Bool {
+        filter?.mayMatch(userKey) ?? true
+    }
+}
