@@ -1,9 +1,202 @@
-// SSTDump: placeholder entry until the table reader lands (issue 2).
+// SSTDump: sst_dump's logic with RocksDB 7.8's syntax and output: `--file=` (a table or a
+// directory of .sst files), `--command=check|scan|raw|verify|none`, `--from=`, `--to=`,
+// `--output_hex`, `--input_key_hex`, `--show_properties`, `--read_num=`, `--verify_checksum`.
+// Differences from RocksDB: no "options.env is 0x…" line (a pointer), errors are one line
+// naming the file (and block offset), every error makes the exit status 1, and a usage error
+// is status 2. Output goes through one buffer (SSTDumpOutput), not a syscall per line.
+@_spi(Internals) import Sediment
+
 /// sst_dump's logic.
 package enum SSTDump {
+    /// The parsed command line.
+    struct Arguments {
+        var path: String?
+        var command = "check"
+        var from: [UInt8]?
+        var to: [UInt8]?
+        var outputHex = false
+        var inputKeyHex = false
+        var showProperties = false
+        var readNum: UInt64 = 0
+        var verifyChecksum = false
+    }
+
     /// Runs sst_dump with `arguments` (without the program name); returns the exit status.
     package static func main(_ arguments: [String]) -> Int32 {
-        printError("sst_dump: not yet implemented")
-        return 1
+        let args: Arguments
+        do {
+            args = try parse(arguments)
+        } catch {
+            printError("sst_dump: \(error)")
+            return 2
+        }
+        var out = SSTDumpOutput()
+        let status = run(args, &out)
+        out.flush()
+        return status
+    }
+
+    /// Runs sst_dump capturing its output instead of writing it (for tests).
+    package static func capture(_ arguments: [String]) -> (status: Int32, stdout: [UInt8], stderr: String) {
+        let args: Arguments
+        do {
+            args = try parse(arguments)
+        } catch {
+            return (2, [], "sst_dump: \(error)\n")
+        }
+        var out = SSTDumpOutput()
+        out.capture = true
+        let status = run(args, &out)
+        out.flush()
+        return (status, out.captured, out.capturedErrors)
+    }
+
+    static func parse(_ arguments: [String]) throws(UsageError) -> Arguments {
+        var a = Arguments()
+        var from: String?, to: String?
+        for (name, value) in try parseFlags(arguments) {
+            switch name {
+            case "file": a.path = value
+            case "command": a.command = value
+            case "from": from = value
+            case "to": to = value
+            case "output_hex": a.outputHex = value != "0" && value != "false"
+            case "input_key_hex": a.inputKeyHex = value != "0" && value != "false"
+            case "show_properties": a.showProperties = value != "0" && value != "false"
+            case "verify_checksum": a.verifyChecksum = value != "0" && value != "false"
+            case "read_num":
+                guard let n = UInt64(value) else { throw UsageError("bad value '\(value)' for --read_num") }
+                a.readNum = n
+            default:
+                throw UsageError("Unrecognized argument '--\(name)'")
+            }
+        }
+        guard ["check", "scan", "raw", "verify", "none", ""].contains(a.command) else {
+            throw UsageError("unknown --command=\(a.command) (use check, scan, raw, verify or none)")
+        }
+        guard a.path != nil else { throw UsageError("file or directory must be specified (--file=PATH)") }
+        func key(_ s: String?, _ flag: String) throws(UsageError) -> [UInt8]? {
+            guard let s else { return nil }
+            guard a.inputKeyHex else { return Array(s.utf8) }
+            guard let k = decodeHex(s) else { throw UsageError("--\(flag)=\(s) is not hex") }
+            return k
+        }
+        a.from = try key(from, "from")
+        a.to = try key(to, "to")
+        return a
+    }
+
+    /// One line for `error` about `file`: the error's own text when it names the file.
+    static func describe(_ error: any Error, file: String) -> String {
+        let text = "\(error)"
+        return text.contains(file) ? text : "\(file): \(text)"
+    }
+
+    /// Decodes hex (an optional 0x prefix, either case); nil when malformed.
+    static func decodeHex(_ s: String) -> [UInt8]? {
+        var digits = Array(s.utf8)
+        if digits.count >= 2 && digits[0] == 0x30 && (digits[1] == 0x78 || digits[1] == 0x58) { digits.removeFirst(2) }
+        guard digits.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: c - 0x30
+            case 0x41...0x46: c - 0x41 + 10
+            case 0x61...0x66: c - 0x61 + 10
+            default: nil
+            }
+        }
+        var out: [UInt8] = []
+        var i = 0
+        while i < digits.count {
+            guard let h = nibble(digits[i]), let l = nibble(digits[i + 1]) else { return nil }
+            out.append(h << 4 | l)
+            i += 2
+        }
+        return out
+    }
+
+    private static func run(_ args: Arguments, _ out: inout SSTDumpOutput) -> Int32 {
+        let fs = PosixFileSystem()
+        guard let path = args.path else { return 2 }
+        guard fs.fileExists(path) else {
+            out.error("\(path): No such file or directory")
+            return 1
+        }
+        var files: [String] = [path]
+        let isDirectory = fs.isDirectory(path)
+        if isDirectory {
+            do {
+                files = try fs.children(of: path).filter { $0.count > 4 && $0.hasSuffix(".sst") }.sorted().map { path + "/" + $0 }
+            } catch {
+                out.error("\(path): \(error)")
+                return 1
+            }
+        }
+        var failed = false
+        var valid = 0
+        var totalRead: UInt64 = 0
+        for file in files {
+            out.line("Process \(file)")
+            let table: TableReader
+            do {
+                let size = try fs.fileSize(file)
+                guard size > 0 else { throw SedimentError.corruption(file: file, offset: 0, message: "empty file") }
+                table = try TableReader.open(file: fs.openForReading(file), fileSize: size, fileNumber: 0, blockCache: nil)
+            } catch {
+                out.error(describe(error, file: file))
+                failed = true
+                continue
+            }
+            out.line("Sst file format: block-based")
+            valid += 1
+            if valid == 1 && ["check", "scan", ""].contains(args.command) {
+                out.line("from [\(hex(args.from ?? []))] to [\(hex(args.to ?? []))]")
+            }
+            switch args.command {
+            case "raw":
+                let dumpPath = String(file.dropLast(4)) + "_dump.txt"
+                do {
+                    try fs.writeWholeFile(dumpPath, rawDump(table), sync: false)
+                    out.line("raw dump written to file \(dumpPath)")
+                } catch {
+                    out.error(describe(error, file: file))
+                    failed = true
+                }
+                continue
+            case "check", "scan", "":
+                let remaining = args.readNum > 0 ? args.readNum - min(totalRead, args.readNum) : 0
+                let (read, error) = scan(table, args, limit: remaining, print: args.command == "scan", &out)
+                if let error {
+                    out.error(describe(error, file: file))
+                    failed = true
+                }
+                totalRead += read
+                if args.readNum > 0 && totalRead > args.readNum { break }
+            case "verify":
+                do {
+                    try table.verifyChecksums()
+                    out.line("The file is ok")
+                } catch {
+                    out.error("\(file) is corrupted: \(error)")
+                    failed = true
+                }
+                continue
+            default:
+                break
+            }
+            if args.showProperties { printProperties(table.properties, &out) }
+            if args.readNum > 0 && totalRead > args.readNum { break }
+        }
+        if valid == 0 {
+            if failed && !isDirectory { return 1 }
+            if isDirectory {
+                out.line("------------------------------")
+                out.error("No valid SST files found in \(path)")
+            } else {
+                out.error("\(path) is not a valid SST file")
+            }
+            return 1
+        }
+        return failed ? 1 : 0
     }
 }

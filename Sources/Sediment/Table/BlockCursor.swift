@@ -129,7 +129,7 @@ struct BlockCursor {
 
     private mutating func seekToRestart(_ i: Int) -> Bool {
         let p = restartPoint(i)
-        guard p < restartsOffset else {
+        guard p <= restartsOffset else {
             corrupt("restart point \(i) points past the entries")
             return false
         }

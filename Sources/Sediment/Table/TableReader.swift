@@ -213,3 +213,45 @@
     /// The index block's handle.
     public var indexHandle: BlockHandle { footer.indexHandle }
 }
+
+extension TableReader {
+    /// Every index entry as (user key of the separator, data block handle), for tools.
+    /// - Throws: the index block's corruption, naming the file and offset.
+    public func indexEntries() throws -> [(userKey: [UInt8], handle: BlockHandle)] {
+        var out: [(userKey: [UInt8], handle: BlockHandle)] = []
+        var c = BlockCursor(block: indexBlock, order: indexOrder, format: indexFormat)
+        defer { c.release() }
+        c.seekToFirst()
+        while c.isValid {
+            let k = c.key
+            let user = indexOrder == .internalKey && k.count >= 8 ? Array(k[0..<k.count - 8]) : Array(k)
+            out.append((user, c.handle))
+            c.next()
+        }
+        if let e = c.error { throw e }
+        return out
+    }
+
+    /// Every (internal key, value) of the data block at `handle`, for tools.
+    /// - Throws: read, checksum or decoding errors naming the file and block offset.
+    public func blockEntries(_ handle: BlockHandle) throws -> [(key: [UInt8], value: [UInt8])] {
+        let block = try dataBlock(handle, verifyChecksums: true, fillCache: false)
+        var out: [(key: [UInt8], value: [UInt8])] = []
+        var c = BlockCursor(block: block, order: .internalKey)
+        defer { c.release() }
+        c.seekToFirst()
+        while c.isValid {
+            out.append((Array(c.key), Array(c.value)))
+            c.next()
+        }
+        if let e = c.error { throw e }
+        return out
+    }
+}
+
+extension TableReader {
+    /// False only when the table's filter proves `userKey` absent (true without a filter).
+    public func filterMayMatch(_ userKey: UnsafeRawBufferPointer) -> Bool {
+        filter?.mayMatch(userKey) ?? true
+    }
+}

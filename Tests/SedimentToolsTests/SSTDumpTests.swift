@@ -1,0 +1,162 @@
+// SSTDumpTests: Sediment's sst_dump against golden files (Fixtures/sst) and against RocksDB's
+// sst_dump on the same tables. Golden tables are rebuilt from their recorded input and must be
+// byte-identical; SEDIMENT_REWRITE=1 regenerates the fixtures (review the git diff).
+import Foundation
+import Testing
+import SedimentTestSupport
+@_spi(Internals) @testable import Sediment
+@testable import SedimentTools
+
+@Suite(.serialized) struct SSTDumpTests {
+    static let dir = fixturesDirectory() + "/sst"
+    static let rewrite = ProcessInfo.processInfo.environment["SEDIMENT_REWRITE"] == "1"
+
+    /// The recorded input of every golden table: 300 keys with shared prefixes, two versions of
+    /// every 10th key, a deletion every 25th, values of 0...40 bytes.
+    static func goldenEntries() -> [(key: [UInt8], value: [UInt8])] {
+        var out: [(key: [UInt8], value: [UInt8])] = []
+        for i in 0..<300 {
+            let user = Array("user/\(String(format: "%05d", i * 7))".utf8)
+            var seq = UInt64(1000 - i)
+            if i % 10 == 0 {
+                out.append((InternalKey(userKey: user, sequence: seq + 2000, kind: .value).encoded, Array("new-\(i)".utf8)))
+            }
+            let kind: ValueKind = i % 25 == 0 ? .deletion : .value
+            let value = kind == .deletion ? [] : Array(String(repeating: "v\(i % 10)", count: i % 21).utf8)
+            out.append((InternalKey(userKey: user, sequence: seq, kind: kind).encoded, value))
+            seq -= 1
+        }
+        return out
+    }
+
+    static func build(_ compression: Compression) throws -> [UInt8] {
+        try withTemporaryDirectory { tmp in
+            let path = tmp + "/t.sst"
+            let file = try PosixFileSystem().createForWriting(path)
+            let b = TableBuilder(file: file, options: TableBuilderOptions(
+                blockSize: 512, blockRestartInterval: 16, bloomBitsPerKey: 10, compression: compression),
+                creationTime: 1_700_000_000)
+            for e in goldenEntries() { try b.add(e.key, e.value) }
+            _ = try b.finish()
+            try file.close()
+            return try PosixFileSystem().readWholeFile(path)
+        }
+    }
+
+    /// Compares `actual` with the fixture `name` (rewriting it when asked).
+    static func expectFixture(_ name: String, _ actual: [UInt8]) throws {
+        let path = dir + "/" + name
+        if rewrite { try PosixFileSystem().writeWholeFile(path, actual, sync: false) }
+        let expected = try PosixFileSystem().readWholeFile(path)
+        #expect(expected == actual, "\(name) differs from its fixture (SEDIMENT_REWRITE=1 regenerates)")
+    }
+
+    static func placeholder(_ text: [UInt8], _ path: String) -> [UInt8] {
+        Array(String(decoding: text, as: UTF8.self).replacingOccurrences(of: path, with: "$FILE").utf8)
+    }
+
+    @Test(arguments: Compression.allCases)
+    func goldenTablesRebuildAndPrint(_ compression: Compression) throws {
+        let name = compression.rawValue
+        let bytes = try Self.build(compression)
+        try Self.expectFixture("\(name).sst", bytes)
+        let path = Self.dir + "/\(name).sst"
+        for (suffix, args) in [("scan", ["--command=scan"]), ("properties", ["--command=none", "--show_properties"]),
+                               ("verify", ["--command=verify"])] {
+            let r = SSTDump.capture(["--file=" + path] + args)
+            #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stderr)")
+            try Self.expectFixture("\(name).\(suffix).txt", Self.placeholder(r.stdout, path))
+            // RocksDB's own sst_dump prints the same bytes.
+            var rocks = try run("/usr/bin/sst_dump", ["--file=" + path] + args)
+            if let nl = rocks.stdout.firstIndex(of: 10) { rocks.stdout.removeSubrange(...nl) }
+            #expect(rocks.stdout == r.stdout, "sst_dump \(args) differs from RocksDB's on \(name).sst")
+        }
+    }
+
+    /// Damaged copies of none.sst: (file, how, expected error line).
+    static func damage(_ good: [UInt8], _ table: TableReader) -> [(String, [UInt8])] {
+        let filter = table.metaindexEntries.first { $0.name == "fullfilter.rocksdb.BuiltinBloomFilter" }?.handle.offset ?? 0
+        func flip(_ at: UInt64) -> [UInt8] { var b = good; b[Int(at)] ^= 0x01; return b }
+        var badMagic = good
+        badMagic[badMagic.count - 1] ^= 0xFF
+        return [
+            ("bad-magic", badMagic),
+            ("truncated-footer", Array(good.dropLast(20))),
+            ("flipped-data", flip(30)),
+            ("flipped-index", flip(table.indexHandle.offset + 3)),
+            ("flipped-filter", flip(filter + 7)),
+        ]
+    }
+
+    @Test func damagedTablesGiveOneClearLine() throws {
+        let good = try PosixFileSystem().readWholeFile(Self.dir + "/none.sst")
+        let table = try TableReader.open(file: PosixFileSystem().openForReading(Self.dir + "/none.sst"),
+                                         fileSize: UInt64(good.count), fileNumber: 1, blockCache: nil)
+        for (name, bytes) in Self.damage(good, table) {
+            let path = Self.dir + "/damaged/\(name).sst"
+            try Self.expectFixture("damaged/\(name).sst", bytes)
+            let r = SSTDump.capture(["--file=" + path, "--command=verify"])
+            #expect(r.status != 0, "\(name)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(name): \(r.stderr)")
+            #expect(r.stderr.contains(path), "\(name): \(r.stderr)")
+            try Self.expectFixture("damaged/\(name).expected.txt", Self.placeholder(Array(r.stderr.utf8), path))
+        }
+    }
+
+    @Test func missingPathNonTableAndUsage() throws {
+        let missing = SSTDump.capture(["--file=/nonexistent/x.sst"])
+        #expect(missing.status == 1 && missing.stderr == "/nonexistent/x.sst: No such file or directory\n")
+        let readme = fixturesDirectory() + "/README.md"
+        let notTable = SSTDump.capture(["--file=" + readme])
+        #expect(notTable.status == 1 && notTable.stderr.contains(readme) && notTable.stderr.split(separator: "\n").count == 1)
+        #expect(SSTDump.capture(["--file=x", "--bogus=1"]).status == 2)
+        #expect(SSTDump.capture(["--command=scan"]).status == 2)
+        #expect(SSTDump.capture(["--file=x", "--command=nope"]).status == 2)
+    }
+
+    @Test func fromToReadNumAndHexMatchRocksDB() throws {
+        let path = Self.dir + "/lz4.sst"
+        for args in [["--command=scan", "--from=user/00100", "--to=user/00200"],
+                     ["--command=scan", "--output_hex", "--read_num=7"],
+                     ["--command=scan", "--input_key_hex", "--from=0x757365722F3030353030", "--output_hex"],
+                     ["--command=check", "--read_num=3"]] {
+            let r = SSTDump.capture(["--file=" + path] + args)
+            var rocks = try run("/usr/bin/sst_dump", ["--file=" + path] + args)
+            if let nl = rocks.stdout.firstIndex(of: 10) { rocks.stdout.removeSubrange(...nl) }
+            #expect(r.stdout == rocks.stdout, "\(args)")
+        }
+    }
+
+    @Test func rocksDBTablesPrintIdentically() throws {
+        try withTemporaryDirectory { tmp in
+            for compression in ["lz4", "zlib", "none"] {
+                let db = tmp + "/" + compression
+                let r = try run("/usr/bin/db_bench", ["--benchmarks=fillrandom,flush", "--num=2000", "--compression_type=\(compression)",
+                                                      "--bloom_bits=10", "--db=\(db)", "--seed=3"])
+                #expect(r.status == 0, "\(r.stderr)")
+                for name in try FileManager.default.contentsOfDirectory(atPath: db) where name.hasSuffix(".sst") {
+                    for args in [["--command=scan"], ["--command=scan", "--output_hex"], ["--command=verify"]] {
+                        let mine = SSTDump.capture(["--file=\(db)/\(name)"] + args)
+                        var rocks = try run("/usr/bin/sst_dump", ["--file=\(db)/\(name)"] + args)
+                        if let nl = rocks.stdout.firstIndex(of: 10) { rocks.stdout.removeSubrange(...nl) }
+                        #expect(mine.status == 0 && mine.stdout == rocks.stdout, "\(compression) \(args)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func rawDumpWritesFile() throws {
+        try withTemporaryDirectory { tmp in
+            let path = tmp + "/g.sst"
+            try PosixFileSystem().writeWholeFile(path, try PosixFileSystem().readWholeFile(Self.dir + "/zlib.sst"))
+            let r = SSTDump.capture(["--file=" + path, "--command=raw"])
+            #expect(r.status == 0)
+            let mine = try PosixFileSystem().readWholeFile(tmp + "/g_dump.txt")
+            _ = try run("/usr/bin/sst_dump", ["--file=" + path, "--command=raw"])
+            let rocks = try PosixFileSystem().readWholeFile(tmp + "/g_dump.txt")
+            #expect(mine == rocks)
+        }
+    }
+}
+
