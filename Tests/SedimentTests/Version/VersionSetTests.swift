@@ -19,6 +19,13 @@ import SedimentTestSupport
         return "log=\(vs.logNumber) prev=\(vs.prevLogNumber) last=\(vs.lastSequence) " + files.joined(separator: "; ")
     }
 
+    /// Rewrites the file at `path` with `damage` applied to its bytes.
+    private func rewrite(_ path: String, _ damage: (inout [UInt8]) -> Void) throws {
+        var bytes = try fs.readWholeFile(path)
+        damage(&bytes)
+        try fs.writeWholeFile(path, bytes)
+    }
+
     /// Applies a small history: flushes to L0, a compaction into L1, deletions.
     private func applyHistory(_ vs: VersionSet, rounds: Int = 5) throws {
         for round in 0..<rounds {
@@ -148,9 +155,7 @@ import SedimentTestSupport
             let before = state(vs)
             try applyHistory(vs, rounds: 1)
             vs.close()
-            var bytes = try fs.readWholeFile(dir + "/MANIFEST-000001")
-            bytes.removeLast(5)
-            try fs.writeWholeFile(dir + "/MANIFEST-000001", bytes)
+            try rewrite(dir + "/MANIFEST-000001") { $0.removeLast(5) }
             let again = open(dir)
             try again.recover()
             // The last round was a single flush edit: it is gone, the rest is intact.
@@ -165,9 +170,7 @@ import SedimentTestSupport
             try applyHistory(vs, rounds: 3)
             vs.close()
             let name = dir + "/MANIFEST-000001"
-            var bytes = try fs.readWholeFile(name)
-            bytes[20] ^= 0x40
-            try fs.writeWholeFile(name, bytes)
+            try rewrite(name) { $0[20] ^= 0x40 }
             let thrown = #expect(throws: SedimentError.self) { try open(dir).recover() }
             guard case let .corruption(file, _, _)? = thrown else { Issue.record("got \(String(describing: thrown))"); return }
             #expect(file == name)
