@@ -11,7 +11,24 @@
 
 /// What a file in a database directory is.
 enum FileKind: Sendable, Hashable {
-    case log, table, manifest, current, lock, temp, identity, infoLog, options
+    /// `000123.log`: a write-ahead log.
+    case log
+    /// `000123.sst` (or LevelDB's `.ldb`): a table.
+    case table
+    /// `MANIFEST-000123`: version edits.
+    case manifest
+    /// `CURRENT`: names the MANIFEST in use.
+    case current
+    /// `LOCK`: the directory lock.
+    case lock
+    /// `000123.dbtmp`: a temporary file (the next CURRENT).
+    case temp
+    /// `IDENTITY`: the database id.
+    case identity
+    /// `LOG`, `LOG.old.*`: the info log.
+    case infoLog
+    /// `OPTIONS-000123`: a RocksDB options file.
+    case options
 }
 
 /// Builds and parses the names of database files.

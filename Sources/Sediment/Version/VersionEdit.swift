@@ -107,39 +107,66 @@ struct VersionEdit: Sendable, Equatable {
 
 /// RocksDB's VersionEdit tags (db/version_edit.h `Tag`).
 enum VersionEditTag {
+    /// The user comparator name.
     static let comparator: UInt32 = 1
+    /// The log number.
     static let logNumber: UInt32 = 2
+    /// The next file number.
     static let nextFileNumber: UInt32 = 3
+    /// The last sequence number.
     static let lastSequence: UInt32 = 4
+    /// A compaction cursor (level, internal key).
     static let compactCursor: UInt32 = 5
+    /// A deleted file (level, number).
     static let deletedFile: UInt32 = 6
+    /// LevelDB's new file (no sequence numbers).
     static let newFile: UInt32 = 7
+    /// The previous log number.
     static let prevLogNumber: UInt32 = 9
+    /// RocksDB's min_log_number_to_keep.
     static let minLogNumberToKeep: UInt32 = 10
+    /// New file with sequence numbers.
     static let newFile2: UInt32 = 100
+    /// New file with a path id.
     static let newFile3: UInt32 = 102
+    /// New file with custom fields (what RocksDB writes).
     static let newFile4: UInt32 = 103
+    /// The column family the edit applies to.
     static let columnFamily: UInt32 = 200
+    /// A column family created.
     static let columnFamilyAdd: UInt32 = 201
+    /// A column family dropped.
     static let columnFamilyDrop: UInt32 = 202
+    /// The largest column family id.
     static let maxColumnFamily: UInt32 = 203
+    /// An edit in an atomic group.
     static let inAtomicGroup: UInt32 = 300
+    /// A blob file added.
     static let blobFileAddition: UInt32 = 400
+    /// Garbage in a blob file.
     static let blobFileGarbage: UInt32 = 401
     /// Tags with this bit may be skipped (their value is length-prefixed).
     static let safeIgnoreMask: UInt32 = 1 << 13
+    /// The DB id (safe to ignore).
     static let dbID: UInt32 = safeIgnoreMask + 1
 }
 
 /// RocksDB's NewFile4 custom field tags (db/version_edit.h `NewFileCustomTag`).
 enum NewFileCustomTag {
+    /// End of the custom fields.
     static let terminate: UInt32 = 1
+    /// The file is marked for compaction.
     static let needCompaction: UInt32 = 2
+    /// RocksDB's min_log_number_to_keep as a fixed64.
     static let minLogNumberToKeepHack: UInt32 = 3
+    /// The oldest blob file the table refers to.
     static let oldestBlobFileNumber: UInt32 = 4
+    /// Smallest user-defined timestamp.
     static let minTimestamp: UInt32 = 10
+    /// Largest user-defined timestamp.
     static let maxTimestamp: UInt32 = 11
     /// Custom fields with this bit must be understood; others may be skipped.
     static let nonSafeIgnoreMask: UInt32 = 1 << 6
+    /// The db_paths index (one byte).
     static let pathID: UInt32 = nonSafeIgnoreMask + 1
 }

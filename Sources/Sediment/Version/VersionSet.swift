@@ -124,12 +124,19 @@ final class VersionSet {
 
     /// What `recover` read from a MANIFEST.
     struct RecoveredState {
+        /// The levels after replaying every edit.
         var version: Version
+        /// The MANIFEST CURRENT named.
         var manifestNumber: UInt64
+        /// The last log number recorded.
         var logNumber: UInt64
+        /// The last previous-log number recorded (0 when none).
         var prevLogNumber: UInt64
+        /// The largest min_log_number_to_keep recorded (0 when none).
         var minLogNumberToKeep: UInt64
+        /// The last sequence number recorded.
         var lastSequence: SequenceNumber
+        /// The last next-file number recorded.
         var nextFileNumber: UInt64
     }
 
