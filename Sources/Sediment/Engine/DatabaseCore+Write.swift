@@ -113,10 +113,8 @@ extension DatabaseCore {
                 throw SedimentError.readOnly(message: error.description)
             }
             if state.shuttingDown { throw SedimentError.closed }
-            if !mustSwitch && state.mem.approximateMemoryUsage < options.writeBufferSize {
-                return
-            }
-            if mustSwitch && state.mem.isEmpty {
+            if state.mem.isEmpty || (!mustSwitch && state.mem.approximateMemoryUsage < options.writeBufferSize) {
+                // An empty memtable is never switched out, whatever its arena has reserved.
                 return
             }
             let level0 = versions.current.files(at: 0).count
@@ -152,7 +150,7 @@ extension DatabaseCore {
                 try? old.close()
             }
             state.log = newLog
-            state.mem = MemTable()
+            state.mem = MemTable(arenaBlockSize: arenaBlockSize(for: options))
             mustSwitch = false
             monitor.broadcast()
             return

@@ -74,7 +74,7 @@ final class DatabaseCore: @unchecked Sendable {
             }
             try DatabaseCore.checkLiveTablesExist(versions, fs, path)
             let recovered = try Recovery.replayLogs(directory: path, versions: versions, options: options)
-            state = DatabaseState(mem: MemTable(), log: recovered.log, lastSequence: recovered.lastSequence)
+            state = DatabaseState(mem: MemTable(arenaBlockSize: arenaBlockSize(for: options)), log: recovered.log, lastSequence: recovered.lastSequence)
             deleteObsoleteFiles()
             noteVersionInstalled()
             for i in 0..<max(1, options.maxBackgroundJobs) {

@@ -2,6 +2,14 @@
 // recovery. The table is complete and synced before its metadata is returned; on any error the
 // partial file is removed and the error rethrown (the memtable and its log stay as they were).
 
+/// The arena chunk size for a memtable: an eighth of the write buffer (as RocksDB's
+/// arena_block_size), between 4 KiB and 1 MiB, so that small write buffers are not filled by
+/// one chunk's reservation.
+func arenaBlockSize(for options: Options) -> Int {
+    let eighth = options.writeBufferSize / 8
+    return min(1 << 20, max(4096, (eighth + 4095) / 4096 * 4096))
+}
+
 enum Flush {
     /// Writes every entry of `mem` to table `number` in `directory`, syncs and closes it.
     /// - Returns: the table's metadata for a VersionEdit.

@@ -30,14 +30,14 @@ enum Recovery {
         logs.sort()
         var edit = VersionEdit()
         var lastSequence = versions.lastSequence
-        var mem = MemTable()
+        var mem = MemTable(arenaBlockSize: arenaBlockSize(for: options))
 
         func flushRecovered() throws {
             guard !mem.isEmpty else { return }
             let number = versions.newFileNumber()
             let meta = try Flush.writeLevel0Table(mem, number: number, directory: directory, options: options)
             edit.addFile(level: 0, meta)
-            mem = MemTable()
+            mem = MemTable(arenaBlockSize: arenaBlockSize(for: options))
         }
 
         replay: for number in logs {

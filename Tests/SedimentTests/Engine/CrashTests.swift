@@ -28,7 +28,7 @@ import SedimentTestSupport
             var expected: [String: String?] = [:]
             for round in 0..<4 {
                 let out = dir + "/acks-\(round).txt"
-                FileManager.default.createFile(atPath: out, contents: nil)
+                _ = FileManager.default.createFile(atPath: out, contents: nil)
                 let process = Process()
                 process.executableURL = URL(fileURLWithPath: writer)
                 process.arguments = [path, sync ? "1" : "0", String(round)]

@@ -61,7 +61,9 @@ import SedimentTestSupport
             case .pointInTime:
                 #expect(try present(path, mode: mode) == Array(0..<4))
             case .skipAnyCorruptedRecords:
-                #expect(try present(path, mode: mode) == [0, 1, 2, 3, 5, 6, 7, 8, 9])
+                // As RocksDB: a bad checksum drops the rest of its 32 KiB block (the length may be
+                // what was damaged); everything before the damage is kept.
+                #expect(try present(path, mode: mode) == Array(0..<4))
             case .tolerateCorruptedTailRecords, .absoluteConsistency:
                 do { _ = try present(path, mode: mode); Issue.record("\(mode) accepted mid-log damage") } catch let e as SedimentError {
                     guard case .corruption(let file, let offset, _) = e else { Issue.record("wrong error \(e)"); return }

@@ -1,0 +1,82 @@
+// CrashWriter logic (kept out of main.swift so that nothing is main-actor isolated): a test helper process for the kill -9 crash test (Engine/CrashTests.swift).
+// Usage: CrashWriter DBPATH SYNC(0|1) ROUND
+// Four threads write keys "r<round>-t<thread>-<i>" through the public API (puts, batches of
+// three, an occasional delete, an occasional flush) and, after each acknowledged write, print
+// "ack <key> <value-or-DEL>" with one write(2), so the parent knows exactly what was
+// acknowledged before it killed the process.
+import Glibc
+import Sediment
+
+/// The crash writer's process body.
+enum CrashWriterProcess {
+    static func run() {
+        let args = CommandLine.arguments
+        guard args.count == 4, let round = Int(args[3]) else {
+            _ = "usage: CrashWriter DBPATH SYNC ROUND\n".withCString { write(2, $0, strlen($0)) }
+            exit(2)
+        }
+        let sync = args[2] == "1"
+        var options = Options()
+        options.writeBufferSize = 256 << 10
+        let db: Database
+        do { db = try Database(path: args[1], options: options) } catch {
+            let m = "open failed: \(error)\n"
+            _ = m.withCString { write(2, $0, strlen($0)) }
+            exit(1)
+        }
+
+        @Sendable func ack(_ line: String) {
+            var l = line + "\n"
+            l.withUTF8 { buf in _ = write(1, buf.baseAddress, buf.count) }
+        }
+
+        final class Box: @unchecked Sendable {
+            let t: Int
+            let db: Database
+            let sync: Bool
+            let round: Int
+            init(_ t: Int, _ db: Database, _ sync: Bool, _ round: Int) {
+                self.t = t
+                self.db = db
+                self.sync = sync
+                self.round = round
+            }
+        }
+        var threads: [pthread_t] = []
+        for t in 0..<4 {
+            var th = pthread_t()
+            let box = Unmanaged.passRetained(Box(t, db, sync, round)).toOpaque()
+            pthread_create(&th, nil, { arg in
+                guard let arg else { return nil }
+                let box = Unmanaged<Box>.fromOpaque(arg).takeRetainedValue()
+                let (t, db, round) = (box.t, box.db, box.round)
+                let w = WriteOptions(sync: box.sync)
+                var i = 0
+                while true {
+                    let key = "r\(round)-t\(t)-\(i)"
+                    do {
+                        if i % 10 == 9 {
+                            var batch = WriteBatch()
+                            for j in 0..<3 { batch.put(Array("\(key)-b\(j)".utf8), Array("batch-\(i)-\(j)".utf8)) }
+                            try db.write(batch, options: w)
+                            for j in 0..<3 { ack("ack \(key)-b\(j) batch-\(i)-\(j)") }
+                        } else if i % 17 == 16 {
+                            try db.delete(Array("r\(round)-t\(t)-\(i - 1)".utf8), options: w)
+                            ack("ack r\(round)-t\(t)-\(i - 1) DEL")
+                        } else {
+                            let value = "value-\(i)-" + String(repeating: "x", count: i % 50)
+                            try db.put(Array(key.utf8), Array(value.utf8), options: w)
+                            ack("ack \(key) \(value)")
+                        }
+                        if t == 0 && i % 500 == 499 { try db.flush() }
+                    } catch {
+                        ack("error \(error)")
+                    }
+                    i += 1
+                }
+            }, box)
+            threads.append(th)
+        }
+        for th in threads { pthread_join(th, nil) }
+    }
+}
