@@ -14,6 +14,9 @@ struct Compaction: Sendable {
     var grandparents: [FileMetadata]
     /// Why it was picked: "L0 count", "size", "manual" (for stats and logs).
     var reason: String
+    /// False when the outputs must be rewritten even if nothing overlaps below (the last step
+    /// of compactRange, which must drop dead versions).
+    var mayMoveTrivially = true
 
     /// The level outputs are written to.
     var outputLevel: Int { level + 1 }

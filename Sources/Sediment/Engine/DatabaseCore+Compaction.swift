@@ -46,14 +46,16 @@ extension DatabaseCore {
         state.busyLevels.insert(c.level)
         state.busyLevels.insert(c.outputLevel)
         state.runningCompactions += 1
+        for f in c.allInputs { state.compactingTables.insert(f.number) }
         defer {
+            for f in c.allInputs { state.compactingTables.remove(f.number) }
             state.busyLevels.remove(c.level)
             state.busyLevels.remove(c.outputLevel)
             state.runningCompactions -= 1
         }
         let start = Clock.nanoseconds()
         ensureLevelStats(c.outputLevel)
-        if c.isTrivialMove(maxGrandparentOverlapBytes: UInt64(options.targetFileSizeBase) * 10) {
+        if c.mayMoveTrivially && c.isTrivialMove(maxGrandparentOverlapBytes: UInt64(options.targetFileSizeBase) * 10) {
             var edit = VersionEdit()
             for f in c.inputs {
                 edit.deleteFile(level: c.level, number: f.number)
@@ -70,6 +72,7 @@ extension DatabaseCore {
             noteVersionInstalled()
             state.compactionCursors[c.level] = c.inputs.last?.largest
             state.stats.levels[c.outputLevel].bytesMoved += c.inputs.reduce(0) { $0 + $1.size }
+            state.stats.levels[c.outputLevel].moves += 1
             return nil
         }
         let job = CompactionJob(compaction: c, version: versions.current, snapshots: snapshots.sequences(),
@@ -114,6 +117,8 @@ extension DatabaseCore {
             s.compactions += 1
             s.nanoseconds += Clock.nanoseconds() - start
             s.bytesRead += result.bytesRead
+            s.bytesReadInputLevel += c.inputs.reduce(0) { $0 + $1.size }
+            s.bytesReadOutputLevel += c.nextLevelInputs.reduce(0) { $0 + $1.size }
             s.bytesWritten += result.bytesWritten
             s.entriesIn += result.entriesIn
             s.entriesDropped += result.entriesDropped
@@ -142,6 +147,7 @@ extension DatabaseCore {
     func noteVersionInstalled() {
         state.versionsSeen.removeAll { $0.version == nil }
         state.versionsSeen.append(WeakVersion(version: versions.current))
+        versions.current.assertInvariants()
     }
 
     /// Table numbers referenced by the current version or any older version still held.
@@ -154,7 +160,11 @@ extension DatabaseCore {
         return live
     }
 
-    /// Compacts every table overlapping [from, to] down to the last level (nil: unbounded).
+    /// Compacts every table overlapping [from, to] down to the last level that holds any of
+    /// them (nil: unbounded), RocksDB's CompactRange: level by level, each step merging the
+    /// overlapping tables of one level with those of the next. Steps above the bottom may move a
+    /// table down unchanged; the last step always rewrites, so it drops every overwritten
+    /// version and tombstone that no snapshot needs.
     func compactRange(from: [UInt8]?, to: [UInt8]?) throws {
         try flush()
         monitor.lock()
@@ -166,15 +176,19 @@ extension DatabaseCore {
         state.manualCompactions += 1
         while state.runningCompactions > 0 && !state.closed { monitor.wait() }
         try checkOpen()
-        for level in 0..<(versions.current.numLevels - 1) {
+        let numLevels = versions.current.numLevels
+        var bottom = 1
+        for level in 1..<numLevels
+        where !versions.current.overlapping(level: level, smallestUserKey: from, largestUserKey: to).isEmpty {
+            bottom = level
+        }
+        for level in 0..<bottom {
             if let e = state.backgroundError { throw SedimentError.readOnly(message: e.description) }
             let files = versions.current.overlapping(level: level, smallestUserKey: from, largestUserKey: to)
             if files.isEmpty { continue }
             var c = picker.expand(versions.current, level: level, inputs: files, reason: "manual")
             c.grandparents = []
-            if c.nextLevelInputs.isEmpty && level > 0 {
-                // Moving tables down unchanged is enough when nothing below overlaps.
-            }
+            c.mayMoveTrivially = level + 1 < bottom
             if let e = runCompaction(c) { throw e }
         }
     }
