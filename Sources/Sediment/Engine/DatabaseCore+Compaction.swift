@@ -55,7 +55,7 @@ extension DatabaseCore {
         }
         let start = Clock.nanoseconds()
         ensureLevelStats(c.outputLevel)
-        if c.mayMoveTrivially && c.isTrivialMove(maxGrandparentOverlapBytes: UInt64(options.targetFileSizeBase) * 10) {
+        if picker.isTrivialMove(c) {
             var edit = VersionEdit()
             for f in c.inputs {
                 edit.deleteFile(level: c.level, number: f.number)
@@ -75,12 +75,14 @@ extension DatabaseCore {
             state.stats.levels[c.outputLevel].moves += 1
             return nil
         }
+        let allocated = OutputNumbers()
         let job = CompactionJob(compaction: c, version: versions.current, snapshots: snapshots.sequences(),
                                 directory: path, options: options, tableCache: tableCache,
                                 newFileNumber: { [self] in
                                     monitor.withLock {
                                         let n = versions.newFileNumber()
                                         state.pendingOutputs.insert(n)
+                                        allocated.numbers.append(n)
                                         return n
                                     }
                                 })
@@ -102,15 +104,14 @@ extension DatabaseCore {
             do {
                 try versions.logAndApply(edit)
             } catch {
-                for f in result.outputs {
-                    state.pendingOutputs.remove(f.number)
-                    try? fileSystem.removeFile(FileNames.table(path, f.number))
-                }
+                // The outputs stay on disk: the failed MANIFEST append may still have reached
+                // the disk and name them. The next open removes them if it does not.
+                for n in allocated.numbers { state.pendingOutputs.remove(n) }
                 let e = asSedimentError(error)
                 state.backgroundError = e
                 return e
             }
-            for f in result.outputs { state.pendingOutputs.remove(f.number) }
+            for n in allocated.numbers { state.pendingOutputs.remove(n) }
             noteVersionInstalled()
             state.compactionCursors[c.level] = c.inputs.map(\.largest).max { compareInternalKeys($0, $1) < 0 }
             var s = state.stats.levels[c.outputLevel]
@@ -126,7 +127,11 @@ extension DatabaseCore {
             deleteObsoleteFiles()
             return nil
         case .failure(let e):
-            state.pendingOutputs = state.pendingOutputs.filter { fileSystem.fileExists(FileNames.table(path, $0)) }
+            // The job removed what it wrote; make sure, and stop protecting the numbers.
+            for n in allocated.numbers {
+                state.pendingOutputs.remove(n)
+                try? fileSystem.removeFile(FileNames.table(path, n))
+            }
             if case .noSpace = e {
                 // Out of space: try again later rather than stopping writes.
                 state.compactionRetryAfter = Clock.nanoseconds() + 1_000_000_000
@@ -160,11 +165,13 @@ extension DatabaseCore {
         return live
     }
 
-    /// Compacts every table overlapping [from, to] down to the last level that holds any of
-    /// them (nil: unbounded), RocksDB's CompactRange: level by level, each step merging the
-    /// overlapping tables of one level with those of the next. Steps above the bottom may move a
-    /// table down unchanged; the last step always rewrites, so it drops every overwritten
-    /// version and tombstone that no snapshot needs.
+    /// Compacts every table overlapping [from, to] down to the last level (nil: unbounded), as
+    /// RocksDB's CompactRange with `bottommost_level_compaction = kForceOptimized`: level by
+    /// level, each step merging the overlapping tables of one level with those of the next.
+    /// Steps above the last level may move tables down unchanged when nothing below overlaps
+    /// them; the step into the last level always rewrites, and last-level tables in the range
+    /// that no step rewrote are then rewritten in place, so every overwritten version and every
+    /// tombstone that no live snapshot needs is gone when it returns.
     func compactRange(from: [UInt8]?, to: [UInt8]?) throws {
         try flush()
         monitor.lock()
@@ -176,19 +183,25 @@ extension DatabaseCore {
         state.manualCompactions += 1
         while state.runningCompactions > 0 && !state.closed { monitor.wait() }
         try checkOpen()
-        let numLevels = versions.current.numLevels
-        var bottom = 1
-        for level in 1..<numLevels
-        where !versions.current.overlapping(level: level, smallestUserKey: from, largestUserKey: to).isEmpty {
-            bottom = level
-        }
-        for level in 0..<bottom {
+        let last = versions.current.numLevels - 1
+        let lastBefore = Set(versions.current.files(at: last).map(\.number))
+        for level in 0..<last {
             if let e = state.backgroundError { throw SedimentError.readOnly(message: e.description) }
             let files = versions.current.overlapping(level: level, smallestUserKey: from, largestUserKey: to)
             if files.isEmpty { continue }
             var c = picker.expand(versions.current, level: level, inputs: files, reason: "manual")
             c.grandparents = []
-            c.mayMoveTrivially = level + 1 < bottom
+            c.mayMoveTrivially = level + 1 < last
+            if let e = runCompaction(c) { throw e }
+        }
+        // Last-level tables no step above rewrote, one at a time (so an output never spans a
+        // table written by the last step).
+        for f in versions.current.overlapping(level: last, smallestUserKey: from, largestUserKey: to)
+        where lastBefore.contains(f.number) {
+            if let e = state.backgroundError { throw SedimentError.readOnly(message: e.description) }
+            guard versions.current.files(at: last).contains(where: { $0.number == f.number }) else { continue }
+            var c = Compaction(level: last, inputs: [f], nextLevelInputs: [], grandparents: [], reason: "manual")
+            c.rewritesInPlace = true
             if let e = runCompaction(c) { throw e }
         }
     }
@@ -207,6 +220,11 @@ extension DatabaseCore {
             }
         }
     }
+}
+
+/// The file numbers one compaction job allocated. Touched only with the monitor held.
+private final class OutputNumbers {
+    var numbers: [UInt64] = []
 }
 
 /// Any error as a SedimentError (the engine throws nothing else; this keeps the compiler happy).
