@@ -33,6 +33,8 @@ extension DatabaseCore {
                 return levelStats(version)
             case "stats":
                 return statsText(version)
+            case "sstables":
+                return sstablesText(version)
             default:
                 return nil
             }
@@ -43,7 +45,23 @@ extension DatabaseCore {
         var out = "Level Files Size(MB)\n--------------------\n"
         for (i, files) in version.levels.enumerated() {
             let mb = Double(files.reduce(UInt64(0)) { $0 + $1.size }) / 1048576
-            out += pad("\(i)", 5) + " " + pad("\(files.count)", 5) + " " + pad(fixed(mb, 0), 8) + "\n"
+            out += pad("\(i)", 3) + " " + pad("\(files.count)", 8) + " " + pad(fixed(mb, 0), 8) + "\n"
+        }
+        return out
+    }
+
+    /// RocksDB's "rocksdb.sstables" shape: per level "--- level N --- version# V ---", then one
+    /// " number:size[smallest .. largest]" line per table (keys in `a#5,SET` notation). Sediment
+    /// has no version counter; V is the next file number, which grows with every new version.
+    private func sstablesText(_ version: Version) -> String {
+        var out = ""
+        for (i, files) in version.levels.enumerated() {
+            out += "--- level \(i) --- version# \(versions.nextFileNumber) ---\n"
+            for f in files {
+                let small = InternalKey(encoded: f.smallest)?.description ?? "?"
+                let large = InternalKey(encoded: f.largest)?.description ?? "?"
+                out += " \(f.number):\(f.size)[\(small) .. \(large)]\n"
+            }
         }
         return out
     }
