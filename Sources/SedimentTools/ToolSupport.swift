@@ -1,7 +1,7 @@
 // ToolSupport: what the command-line tools share: RocksDB-style `--flag=value` parsing and
 // writing to standard output/error without Foundation.
 import Glibc
-import Synchronization
+@_spi(Internals) import Sediment
 
 /// Writes `text` and a newline to standard error.
 package func printError(_ text: String) {
@@ -53,8 +53,8 @@ package func parseFlags(_ arguments: [String]) throws(UsageError) -> [(name: Str
 
 /// A value behind a mutex, shareable between the tools' worker threads.
 package final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    package init(_ value: Value) { mutex = Mutex(value) }
+    private let mutex: LockedState<Value>
+    package init(_ value: Value) { mutex = LockedState(value) }
     package func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
         try mutex.withLock { try body(&$0) }
     }

@@ -2,7 +2,8 @@
 // Usage: CrashWriter DBPATH SYNC(0|1) ROUND
 // Four threads write keys "r<round>-t<thread>-<i>" through the public API (puts, batches of
 // three, an occasional delete, an occasional flush) and, after each acknowledged write, print
-// "ack <key> <value-or-DEL>" with one write(2), so the parent knows exactly what was
+// "intent <key> <value-or-DEL>" before and "ack <key> <value-or-DEL>" after, each with one
+// write(2), so the parent knows exactly what was
 // acknowledged before it killed the process.
 import Glibc
 import Sediment
@@ -61,11 +62,13 @@ enum CrashWriterProcess {
                             try db.write(batch, options: w)
                             for j in 0..<3 { ack("ack \(key)-b\(j) batch-\(i)-\(j)") }
                         } else if i % 17 == 16 {
-                            try db.delete(Array("r\(round)-t\(t)-\(i - 1)".utf8), options: w)
+                            ack("intent r\(round)-t\(t)-\(i - 1) DEL")
+                        try db.delete(Array("r\(round)-t\(t)-\(i - 1)".utf8), options: w)
                             ack("ack r\(round)-t\(t)-\(i - 1) DEL")
                         } else {
                             let value = "value-\(i)-" + String(repeating: "x", count: i % 50)
-                            try db.put(Array(key.utf8), Array(value.utf8), options: w)
+                            ack("intent \(key) \(value)")
+                        try db.put(Array(key.utf8), Array(value.utf8), options: w)
                             ack("ack \(key) \(value)")
                         }
                         if t == 0 && i % 500 == 499 { try db.flush() }

@@ -2,10 +2,9 @@
 // its size), keyed by (file number, block offset). File numbers must be unique among the
 // tables sharing one cache (the engine's are).
 //
-// Thread-safety: each of 16 shards is a `Synchronization.Mutex` around an index-linked LRU
+// Thread-safety: each of 16 shards is a `LockedState` (pthread mutex) around an index-linked LRU
 // list and a dictionary; lookups and inserts lock one shard only. `Block`s are immutable, so a
 // block handed out stays valid after eviction for as long as the caller retains it.
-import Synchronization
 
 /// A thread-safe, byte-bounded LRU cache of blocks shared by table readers.
 @_spi(Internals) public final class BlockCache: Sendable {
@@ -99,8 +98,8 @@ import Synchronization
     }
 
     private final class ShardBox: Sendable {
-        let mutex: Mutex<Shard>
-        init(capacity: Int) { mutex = Mutex(Shard(capacity: capacity)) }
+        let mutex: LockedState<Shard>
+        init(capacity: Int) { mutex = LockedState(Shard(capacity: capacity)) }
     }
 
     private let shards: [ShardBox]

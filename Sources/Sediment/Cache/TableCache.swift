@@ -2,7 +2,6 @@
 // `Options.maxOpenFiles` (-1: unbounded). Readers are opened lazily on first use; the least
 // recently used is dropped when the bound is reached (a reader still in use stays alive through
 // its other references). Thread-safe: one mutex around the map; tables are opened outside it.
-import Synchronization
 
 /// Open table readers, shared by every read of the database.
 final class TableCache: Sendable {
@@ -20,7 +19,7 @@ final class TableCache: Sendable {
     private let fileSystem: any FileSystem
     private let blockCache: BlockCache?
     private let capacity: Int
-    private let state = Mutex(State())
+    private let state = LockedState(State())
 
     /// A cache for the tables of the database in `directory`.
     init(directory: String, fileSystem: any FileSystem, blockCache: BlockCache?, maxOpenFiles: Int) {

@@ -1,10 +1,9 @@
 // SnapshotList: the sequence numbers of live snapshots (a multiset), so that compaction keeps
 // every version some snapshot can still see. Thread-safe.
-import Synchronization
 
 /// Live snapshot sequence numbers.
 final class SnapshotList: Sendable {
-    private let counts = Mutex([UInt64: Int]())
+    private let counts = LockedState([UInt64: Int]())
 
     /// Registers a snapshot at `sequence`.
     func acquire(_ sequence: UInt64) {

@@ -8,7 +8,6 @@
 //
 // Faults: `inject(_:)` adds a rule failing chosen operations (by kind and path substring) with
 // a chosen error, a number of times or forever. Thread-safe: all state sits behind one mutex.
-import Synchronization
 
 /// A FileSystem wrapper that can lose unsynced data and fail chosen operations.
 public final class FaultInjectionFileSystem: FileSystem {
@@ -39,11 +38,12 @@ public final class FaultInjectionFileSystem: FileSystem {
         var unsyncedEntries: Set<String> = []
         var faults: [Fault] = []
         var counts: [Operation: Int] = [:]
+        var frozen = false
     }
 
     /// The wrapped file system.
     public let base: any FileSystem
-    let state = Mutex(State())
+    let state = LockedState(State())
 
     /// Wraps `base` (the real file system by default).
     public init(base: any FileSystem = PosixFileSystem()) {
@@ -70,10 +70,27 @@ public final class FaultInjectionFileSystem: FileSystem {
         state.withLock { $0.counts.removeAll() }
     }
 
+    /// Simulates the moment of a crash: from now on every operation that would change the disk
+    /// fails with EIO (as if the process were gone), so a database still running cannot write
+    /// anything more before `dropUnsyncedData()` decides what survived. `thaw()` undoes it.
+    public func freeze() {
+        state.withLock { $0.frozen = true }
+    }
+
+    /// Lets operations reach the disk again after `freeze()`.
+    public func thaw() {
+        state.withLock { $0.frozen = false }
+    }
+
+    static let mutatingOperations: Set<Operation> = [.create, .append, .sync, .rename, .remove, .syncDirectory, .createDirectory]
+
     /// Records an attempt and throws the first matching fault, if any.
     func check(_ operation: Operation, _ path: String) throws {
         let error: SedimentError? = state.withLock { s in
             s.counts[operation, default: 0] += 1
+            if s.frozen && FaultInjectionFileSystem.mutatingOperations.contains(operation) {
+                return .io(file: path, errno: 5, message: "\(operation.rawValue): file system frozen (simulated crash)")
+            }
             for i in s.faults.indices where s.faults[i].operation == operation {
                 let f = s.faults[i]
                 if !f.pathContains.isEmpty && !path.contains(f.pathContains) { continue }

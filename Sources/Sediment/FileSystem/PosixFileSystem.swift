@@ -2,7 +2,6 @@
 // no shared offset); writes go straight to write(2) so that an appended record has reached the
 // kernel (and survives a crash of the process) when `append` returns.
 import Glibc
-import Synchronization
 
 /// The operating system's file system.
 public struct PosixFileSystem: FileSystem {
@@ -125,11 +124,11 @@ final class PosixRandomAccessFile: RandomAccessFile {
 /// misuse from two threads cannot corrupt the state.
 final class PosixWritableFile: WritableFile {
     let path: String
-    private let state: Mutex<(fd: Int32, size: UInt64)>
+    private let state: LockedState<(fd: Int32, size: UInt64)>
 
     init(path: String, fd: Int32) {
         self.path = path
-        self.state = Mutex((fd, 0))
+        self.state = LockedState((fd, 0))
     }
 
     deinit {
@@ -167,9 +166,9 @@ final class PosixWritableFile: WritableFile {
 
 /// A held flock; `unlock` closes the descriptor, which releases it.
 final class PosixFileLock: FileLock {
-    private let fd: Mutex<Int32>
+    private let fd: LockedState<Int32>
 
-    init(fd: Int32) { self.fd = Mutex(fd) }
+    init(fd: Int32) { self.fd = LockedState(fd) }
 
     deinit { unlock() }
 
