@@ -99,10 +99,8 @@ extension DatabaseCore {
             do {
                 try versions.logAndApply(edit)
             } catch {
-                for f in result.outputs {
-                    state.pendingOutputs.remove(f.number)
-                    try? fileSystem.removeFile(FileNames.table(path, f.number))
-                }
+                // The outputs stay (and stay pending): the edit may be on disk after a failed
+                // sync, so a reopen may need them; the next open deletes them if unused.
                 let e = asSedimentError(error)
                 state.backgroundError = e
                 return e
