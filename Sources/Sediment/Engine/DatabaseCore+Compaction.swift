@@ -15,18 +15,20 @@ extension DatabaseCore {
         while !state.shuttingDown {
             if state.backgroundError == nil && !state.imms.isEmpty && !state.flushing {
                 flushOldestMemTable()
-                monitor.broadcast()
+                monitor.broadcast(.progress)
+                monitor.broadcast(.work)
                 continue
             }
             if let c = pickAutomaticCompaction() {
                 _ = runCompaction(c)
-                monitor.broadcast()
+                monitor.broadcast(.progress)
+                monitor.broadcast(.work)
                 continue
             }
             if state.compactionRetryAfter > Clock.nanoseconds() {
-                monitor.wait(nanoseconds: 100_000_000)
+                monitor.wait(for: .work, nanoseconds: 100_000_000)
             } else {
-                monitor.wait()
+                monitor.wait(for: .work)
             }
         }
         monitor.unlock()
@@ -158,11 +160,12 @@ extension DatabaseCore {
         monitor.lock()
         defer {
             state.manualCompactions -= 1
-            monitor.broadcast()
+            monitor.broadcast(.work)
+            monitor.broadcast(.progress)
             monitor.unlock()
         }
         state.manualCompactions += 1
-        while state.runningCompactions > 0 && !state.closed { monitor.wait() }
+        while state.runningCompactions > 0 && !state.closed { monitor.wait(for: .progress) }
         try checkOpen()
         for level in 0..<(versions.current.numLevels - 1) {
             if let e = state.backgroundError { throw SedimentError.readOnly(message: e.description) }
@@ -187,7 +190,7 @@ extension DatabaseCore {
                 let due = !options.disableAutoCompactions
                     && picker.pick(versions.current, busyLevels: [], cursors: state.compactionCursors) != nil
                 if idle && !due { return }
-                monitor.wait(nanoseconds: 50_000_000)
+                monitor.wait(for: .progress, nanoseconds: 50_000_000)
             }
         }
     }

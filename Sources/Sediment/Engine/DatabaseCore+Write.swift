@@ -25,7 +25,7 @@ extension DatabaseCore {
             throw SedimentError.closed
         }
         state.writers.append(me)
-        while !me.done && state.writers.first !== me { monitor.wait() }
+        while !me.done && state.writers.first !== me { monitor.wait(for: .writers) }
         if me.done {
             monitor.unlock()
             if let error = me.error { throw error }
@@ -97,7 +97,7 @@ extension DatabaseCore {
             w.done = true
         }
         state.writers.removeFirst(group.count)
-        monitor.broadcast()
+        monitor.broadcast(.writers)
         monitor.unlock()
         if let failure { throw failure }
     }
@@ -132,14 +132,14 @@ extension DatabaseCore {
             }
             if stallsApply && level0 >= options.level0StopWritesTrigger {
                 let start = Clock.nanoseconds()
-                monitor.wait()
+                monitor.wait(for: .progress)
                 state.stats.stallNanoseconds += Clock.nanoseconds() - start
                 continue
             }
             if state.imms.count >= options.maxWriteBufferNumber - 1 {
                 // Every buffer is full: wait for the background flush.
                 let start = Clock.nanoseconds()
-                monitor.wait()
+                monitor.wait(for: .progress)
                 state.stats.stallNanoseconds += Clock.nanoseconds() - start
                 continue
             }
@@ -164,7 +164,7 @@ extension DatabaseCore {
             state.log = newLog
             state.mem = MemTable(arenaBlockSize: arenaBlockSize(for: options))
             mustSwitch = false
-            monitor.broadcast()
+            monitor.broadcast(.work)
             return
         }
     }
@@ -177,7 +177,7 @@ extension DatabaseCore {
             while !state.imms.isEmpty {
                 try checkOpen()
                 if let error = state.backgroundError { throw SedimentError.readOnly(message: error.description) }
-                monitor.wait()
+                monitor.wait(for: .progress)
             }
         }
     }

@@ -120,8 +120,8 @@ final class DatabaseCore: @unchecked Sendable {
             state.closed = true
             closedFlag.store(true, ordering: .releasing)
             state.shuttingDown = true
-            monitor.broadcast()
-            while !state.writers.isEmpty { monitor.wait() }
+            monitor.broadcastAll()
+            while !state.writers.isEmpty { monitor.wait(for: .writers) }
             let t = background
             background = []
             return t

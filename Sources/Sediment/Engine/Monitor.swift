@@ -6,25 +6,38 @@
 // lock held (inside `withLock`).
 import Glibc
 
-/// A pthread mutex and condition variable pair.
+/// A pthread mutex with one condition variable per kind of event, so that waking the writers'
+/// queue does not wake the background threads and the reverse.
 final class Monitor: @unchecked Sendable {
+    /// What a waiter waits for.
+    enum Event: Int, CaseIterable {
+        /// The group-commit queue changed (a leader finished, the queue emptied).
+        case writers
+        /// Background work may be available (a memtable switched, a compaction became possible).
+        case work
+        /// Background work finished (a flush or compaction installed its result, or failed).
+        case progress
+    }
+
     // Allocated once and never moved: pthread objects must not be copied.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private let condition: UnsafeMutablePointer<pthread_cond_t>
+    private let conditions: UnsafeMutablePointer<pthread_cond_t>
 
     init() {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
-        condition = .allocate(capacity: 1)
-        condition.initialize(to: pthread_cond_t())
-        pthread_cond_init(condition, nil)
+        conditions = .allocate(capacity: Event.allCases.count)
+        for i in 0..<Event.allCases.count {
+            (conditions + i).initialize(to: pthread_cond_t())
+            pthread_cond_init(conditions + i, nil)
+        }
     }
 
     deinit {
-        pthread_cond_destroy(condition)
+        for i in 0..<Event.allCases.count { pthread_cond_destroy(conditions + i) }
         pthread_mutex_destroy(mutex)
-        condition.deallocate()
+        conditions.deallocate()
         mutex.deallocate()
     }
 
@@ -41,26 +54,31 @@ final class Monitor: @unchecked Sendable {
     /// Releases the mutex taken by `lock`.
     @inline(__always) func unlock() { pthread_mutex_unlock(mutex) }
 
-    /// Releases the mutex, sleeps until `broadcast`, and takes the mutex again.
+    /// Releases the mutex, sleeps until `broadcast(event)`, and takes the mutex again.
     /// - Precondition: the caller holds the lock.
-    func wait() {
-        pthread_cond_wait(condition, mutex)
+    func wait(for event: Event) {
+        pthread_cond_wait(conditions + event.rawValue, mutex)
     }
 
-    /// Like `wait`, but returns after at most `nanoseconds`.
-    func wait(nanoseconds: Int) {
+    /// Like `wait(for:)`, but returns after at most `nanoseconds`.
+    func wait(for event: Event, nanoseconds: Int) {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         var deadline = now
         let total = Int(now.tv_nsec) + nanoseconds
         deadline.tv_sec += total / 1_000_000_000
         deadline.tv_nsec = total % 1_000_000_000
-        pthread_cond_timedwait(condition, mutex, &deadline)
+        pthread_cond_timedwait(conditions + event.rawValue, mutex, &deadline)
     }
 
-    /// Wakes every waiter.
-    func broadcast() {
-        pthread_cond_broadcast(condition)
+    /// Wakes every waiter for `event`.
+    func broadcast(_ event: Event) {
+        pthread_cond_broadcast(conditions + event.rawValue)
+    }
+
+    /// Wakes every waiter of every kind (used by `close`).
+    func broadcastAll() {
+        for e in Event.allCases { broadcast(e) }
     }
 }
 
