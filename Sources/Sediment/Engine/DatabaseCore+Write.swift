@@ -143,6 +143,18 @@ extension DatabaseCore {
                 state.stats.stallNanoseconds += Clock.nanoseconds() - start
                 continue
             }
+            if let old = state.log {
+                // Make the full log durable before any later log can be: otherwise a synced
+                // write in the next log could survive power loss while unsynced writes before
+                // it in this one vanish, leaving a hole. A failed sync stops writes (§4).
+                do {
+                    try old.sync()
+                } catch {
+                    let e = asSedimentError(error)
+                    state.backgroundError = e
+                    throw e
+                }
+            }
             let number = versions.newFileNumber()
             let newLog = try WriteAheadLog.create(fileSystem: fileSystem, directory: path, number: number)
             if let old = state.log {
