@@ -56,6 +56,34 @@ import SedimentTestSupport
         }
     }
 
+    @Test func readsAndOverwritesSequenceZeroedKeys() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            try RocksDBTools.dbBench(path, ["--benchmarks=fillrandom,overwrite", "--num=500", "--compression_type=none"])
+            // A full compaction puts every key in the bottommost level with sequence number 0.
+            try RocksDBTools.ldb(path, ["compact"])
+            let tables = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".sst") }
+            let table = try #require(tables.first)
+            let dump = try runTool("/usr/bin/sst_dump", ["--file=\(path)/\(table)", "--command=scan", "--output_hex"])
+            #expect(dump.stdout.contains(" seq:0, type:1"), "\(dump.stdout.prefix(300))")
+            let theirs = try RocksDBTools.scan(path)
+            var o = options(.lz4)
+            o.disableAutoCompactions = true
+            let db = try Database(path: path, options: o)
+            #expect(try sedimentScan(db) == theirs)
+            // Newer writes win over sequence 0, before and after compaction.
+            for kv in theirs.prefix(50) { try db.put(kv.key, Array("new".utf8)) }
+            for kv in theirs.dropFirst(50).prefix(50) { try db.delete(kv.key) }
+            let beforeCompaction = try sedimentScan(db)
+            #expect(beforeCompaction.count == theirs.count - 50)
+            try db.compactRange()
+            #expect(try sedimentScan(db) == beforeCompaction)
+            try db.close()
+            #expect(try RocksDBTools.scan(path) == beforeCompaction)
+            try RocksDBTools.expectConsistent(path)
+        }
+    }
+
     @Test func readsPutsRocksDBLeftInTheLog() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/db"
