@@ -70,6 +70,7 @@ final class DatabaseCore: @unchecked Sendable {
                 guard options.createIfMissing else {
                     throw SedimentError.invalidArgument("\(path) holds no database (no CURRENT) and createIfMissing is false")
                 }
+                try DatabaseCore.checkNoOrphanedDatabase(fs, path)
                 try versions.createNew()
             }
             try DatabaseCore.checkLiveTablesExist(versions, fs, path)
@@ -95,6 +96,20 @@ final class DatabaseCore: @unchecked Sendable {
     static func parentDirectory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// Refuses to create a new database over the files of one whose CURRENT is gone: creating
+    /// would replay its logs into an empty tree and then delete its tables as obsolete. A lone
+    /// MANIFEST-000001 is a creation that crashed before CURRENT was written, and is reused.
+    /// - Throws: `.corruption` naming CURRENT when tables, logs or a later MANIFEST exist.
+    private static func checkNoOrphanedDatabase(_ fileSystem: any FileSystem, _ path: String) throws {
+        for name in try fileSystem.children(of: path) {
+            guard let (kind, number) = FileNames.parse(name) else { continue }
+            if kind == .table || kind == .log || (kind == .manifest && number > 1) {
+                throw SedimentError.corruption(file: FileNames.current(path), offset: nil,
+                                               message: "CURRENT is missing but \(name) is present; run Database.repair or restore CURRENT")
+            }
+        }
     }
 
     /// Every table the MANIFEST names must be on disk.
