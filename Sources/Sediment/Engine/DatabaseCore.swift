@@ -67,15 +67,21 @@ final class DatabaseCore: @unchecked Sendable {
                 }
                 try versions.recover()
             } else {
+                try DatabaseCore.checkNoOrphanedDatabase(fs, path)
                 guard options.createIfMissing else {
                     throw SedimentError.invalidArgument("\(path) holds no database (no CURRENT) and createIfMissing is false")
                 }
-                try DatabaseCore.checkNoOrphanedDatabase(fs, path)
                 try versions.createNew()
+            }
+            // Never hand out the number of a file already here (a table from an edit the
+            // MANIFEST lost, say): recovery's flush would overwrite it.
+            for name in try fs.children(of: path) {
+                if let (_, number) = FileNames.parse(name) { versions.markFileNumberUsed(number) }
             }
             try DatabaseCore.checkLiveTablesExist(versions, fs, path)
             let recovered = try Recovery.replayLogs(directory: path, versions: versions, options: options)
             state = DatabaseState(mem: MemTable(arenaBlockSize: arenaBlockSize(for: options)), log: recovered.log, lastSequence: recovered.lastSequence)
+            if versions.recoveredTornTail { moveUnreferencedTablesToLost() }
             deleteObsoleteFiles()
             noteVersionInstalled()
             for i in 0..<max(1, options.maxBackgroundJobs) {
@@ -96,6 +102,22 @@ final class DatabaseCore: @unchecked Sendable {
     static func parentDirectory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// After a MANIFEST whose last edit was torn, tables no edit names may be what that edit
+    /// described (a crash mid-append, or a damaged MANIFEST): move them to `lost/` (RocksDB's
+    /// RepairDB convention) instead of deleting them, so nothing is destroyed on a guess.
+    /// Best effort: a table that cannot be moved is left for the next open.
+    private func moveUnreferencedTablesToLost() {
+        guard let names = try? fileSystem.children(of: path) else { return }
+        let live = versions.liveFileNumbers()
+        let lost = path + "/lost"
+        for name in names {
+            guard let (kind, number) = FileNames.parse(name), kind == .table, !live.contains(number) else { continue }
+            if !fileSystem.isDirectory(lost) { try? fileSystem.createDirectory(lost) }
+            try? fileSystem.rename(path + "/" + name, to: lost + "/" + name)
+        }
+        try? fileSystem.syncDirectory(path)
     }
 
     /// Refuses to create a new database over the files of one whose CURRENT is gone: creating
