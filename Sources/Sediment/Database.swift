@@ -83,7 +83,7 @@ public final class Database: Sendable {
 
     /// Named figures as text: "sediment.stats", "sediment.levelstats",
     /// "sediment.num-files-at-level<N>", "sediment.estimate-num-keys",
-    /// "sediment.total-sst-files-size", "sediment.cur-size-all-mem-tables",
+    /// "sediment.total-sst-files-size", "sediment.cur-size-all-mem-tables", "sediment.sstables",
     /// "sediment.num-immutable-mem-table", "sediment.last-sequence". nil for an unknown name.
     public func property(_ name: String) -> String? {
         core.property(name)

@@ -1,6 +1,8 @@
 // Compaction: one unit of compaction work: input tables from `level` and `level + 1`, merged
 // into new tables at `outputLevel` (= level + 1), with the grandparent tables (level + 2) that
-// bound how far one output table may stretch. See DESIGN.md §9.
+// bound how far one output table may stretch. compactRange also rewrites a last-level table in
+// place (`rewritesInPlace`: output level = level) to drop what no snapshot needs any more.
+// See DESIGN.md §9.
 
 /// A chosen compaction.
 struct Compaction: Sendable {
@@ -14,17 +16,24 @@ struct Compaction: Sendable {
     var grandparents: [FileMetadata]
     /// Why it was picked: "L0 count", "size", "manual" (for stats and logs).
     var reason: String
+    /// False when the outputs must be rewritten even if nothing overlaps below (the last step
+    /// of compactRange, which must drop dead versions).
+    var mayMoveTrivially = true
+
+    /// True for compactRange's rewrite of last-level tables into the same level.
+    var rewritesInPlace = false
 
     /// The level outputs are written to.
-    var outputLevel: Int { level + 1 }
+    var outputLevel: Int { rewritesInPlace ? level : level + 1 }
 
     /// Every input table.
     var allInputs: [FileMetadata] { inputs + nextLevelInputs }
 
-    /// True when one table can move down a level without rewriting: nothing overlaps it below
-    /// and it does not overlap too much of the level after that.
+    /// True when the inputs can move down a level without rewriting: they come from a sorted
+    /// level (L1+), nothing overlaps them below, and they do not overlap too much of the level
+    /// after that. (Automatic compactions take one table; compactRange may move many.)
     func isTrivialMove(maxGrandparentOverlapBytes: UInt64) -> Bool {
-        level > 0 && inputs.count == 1 && nextLevelInputs.isEmpty
+        level > 0 && !rewritesInPlace && !inputs.isEmpty && nextLevelInputs.isEmpty
             && grandparents.reduce(0) { $0 + $1.size } <= maxGrandparentOverlapBytes
     }
 }

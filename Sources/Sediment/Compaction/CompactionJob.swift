@@ -51,7 +51,7 @@ struct CompactionJob {
         let input = MergingIterator(children)
         var writer = OutputWriter(directory: directory, options: options, newFileNumber: newFileNumber)
         do {
-            let maxGrandparentOverlap = UInt64(options.targetFileSizeBase) * 10
+            let maxGrandparentOverlap = CompactionPicker(options: options).maxGrandparentOverlapBytes
             var grandIndex = 0
             var overlappedBytes: UInt64 = 0
             var currentUserKey: [UInt8] = []
@@ -179,23 +179,26 @@ private struct OutputWriter {
         largest.append(contentsOf: key)
     }
 
+    /// Completes the open output (if any): finishes, syncs and closes it, and appends its
+    /// metadata to `result`. On error the output stays open so `abandon` removes it.
     mutating func finish(into result: inout CompactionResult) throws {
         guard let b = builder, let f = file else { return }
-        builder = nil
-        file = nil
         let size = try b.finish()
         try f.sync()
         try f.close()
+        builder = nil
+        file = nil
         result.bytesWritten += size
         result.outputs.append(FileMetadata(number: number, size: size, smallest: smallest, largest: largest,
                                            smallestSequence: smallestSeq == .max ? 0 : smallestSeq,
                                            largestSequence: largestSeq))
     }
 
+    /// Drops the open output, if any, and removes its file.
     mutating func abandon() {
         builder?.abandon()
         try? file?.close()
-        if builder != nil { try? options.fileSystem.removeFile(FileNames.table(directory, number)) }
+        if builder != nil || file != nil { try? options.fileSystem.removeFile(FileNames.table(directory, number)) }
         builder = nil
         file = nil
     }

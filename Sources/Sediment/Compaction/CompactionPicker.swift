@@ -14,6 +14,15 @@
 struct CompactionPicker {
     let options: Options
 
+    /// The most grandparent bytes one output table (or a trivially moved table) may overlap:
+    /// 10 x targetFileSizeBase (RocksDB's max_compaction_bytes default is 25 x).
+    var maxGrandparentOverlapBytes: UInt64 { UInt64(max(0, options.targetFileSizeBase)) * 10 }
+
+    /// True when `c` may run as a trivial move (a MANIFEST edit only).
+    func isTrivialMove(_ c: Compaction) -> Bool {
+        c.mayMoveTrivially && c.isTrivialMove(maxGrandparentOverlapBytes: maxGrandparentOverlapBytes)
+    }
+
     /// Bytes level `level` (>= 1) may hold before it is compacted.
     func targetBytes(level: Int) -> Double {
         var t = Double(options.maxBytesForLevelBase)

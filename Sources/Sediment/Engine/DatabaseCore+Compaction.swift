@@ -48,14 +48,16 @@ extension DatabaseCore {
         state.busyLevels.insert(c.level)
         state.busyLevels.insert(c.outputLevel)
         state.runningCompactions += 1
+        for f in c.allInputs { state.compactingTables.insert(f.number) }
         defer {
+            for f in c.allInputs { state.compactingTables.remove(f.number) }
             state.busyLevels.remove(c.level)
             state.busyLevels.remove(c.outputLevel)
             state.runningCompactions -= 1
         }
         let start = Clock.nanoseconds()
         ensureLevelStats(c.outputLevel)
-        if c.isTrivialMove(maxGrandparentOverlapBytes: UInt64(options.targetFileSizeBase) * 10) {
+        if picker.isTrivialMove(c) {
             var edit = VersionEdit()
             for f in c.inputs {
                 edit.deleteFile(level: c.level, number: f.number)
@@ -72,14 +74,17 @@ extension DatabaseCore {
             noteVersionInstalled()
             state.compactionCursors[c.level] = c.inputs.last?.largest
             state.stats.levels[c.outputLevel].bytesMoved += c.inputs.reduce(0) { $0 + $1.size }
+            state.stats.levels[c.outputLevel].moves += 1
             return nil
         }
+        let allocated = OutputNumbers()
         let job = CompactionJob(compaction: c, version: versions.current, snapshots: snapshots.sequences(),
                                 directory: path, options: options, tableCache: tableCache,
                                 newFileNumber: { [self] in
                                     monitor.withLock {
                                         let n = versions.newFileNumber()
                                         state.pendingOutputs.insert(n)
+                                        allocated.numbers.append(n)
                                         return n
                                     }
                                 })
@@ -107,13 +112,15 @@ extension DatabaseCore {
                 state.backgroundError = e
                 return e
             }
-            for f in result.outputs { state.pendingOutputs.remove(f.number) }
+            for n in allocated.numbers { state.pendingOutputs.remove(n) }
             noteVersionInstalled()
             state.compactionCursors[c.level] = c.inputs.map(\.largest).max { compareInternalKeys($0, $1) < 0 }
             var s = state.stats.levels[c.outputLevel]
             s.compactions += 1
             s.nanoseconds += Clock.nanoseconds() - start
             s.bytesRead += result.bytesRead
+            s.bytesReadInputLevel += c.inputs.reduce(0) { $0 + $1.size }
+            s.bytesReadOutputLevel += c.nextLevelInputs.reduce(0) { $0 + $1.size }
             s.bytesWritten += result.bytesWritten
             s.entriesIn += result.entriesIn
             s.entriesDropped += result.entriesDropped
@@ -121,7 +128,11 @@ extension DatabaseCore {
             deleteObsoleteFiles()
             return nil
         case .failure(let e):
-            state.pendingOutputs = state.pendingOutputs.filter { fileSystem.fileExists(FileNames.table(path, $0)) }
+            // The job removed what it wrote; make sure, and stop protecting the numbers.
+            for n in allocated.numbers {
+                state.pendingOutputs.remove(n)
+                try? fileSystem.removeFile(FileNames.table(path, n))
+            }
             if case .noSpace = e {
                 // Out of space: try again later rather than stopping writes.
                 state.compactionRetryAfter = Clock.nanoseconds() + 1_000_000_000
@@ -142,6 +153,7 @@ extension DatabaseCore {
     func noteVersionInstalled() {
         state.versionsSeen.removeAll { $0.version == nil }
         state.versionsSeen.append(WeakVersion(version: versions.current))
+        versions.current.assertInvariants()
     }
 
     /// Table numbers referenced by the current version or any older version still held.
@@ -154,7 +166,13 @@ extension DatabaseCore {
         return live
     }
 
-    /// Compacts every table overlapping [from, to] down to the last level (nil: unbounded).
+    /// Compacts every table overlapping [from, to] down to the last level (nil: unbounded), as
+    /// RocksDB's CompactRange with `bottommost_level_compaction = kForceOptimized`: level by
+    /// level, each step merging the overlapping tables of one level with those of the next.
+    /// Steps above the last level may move tables down unchanged when nothing below overlaps
+    /// them; the step into the last level always rewrites, and last-level tables in the range
+    /// that no step rewrote are then rewritten in place, so every overwritten version and every
+    /// tombstone that no live snapshot needs is gone when it returns.
     func compactRange(from: [UInt8]?, to: [UInt8]?) throws {
         try flush()
         monitor.lock()
@@ -167,15 +185,25 @@ extension DatabaseCore {
         state.manualCompactions += 1
         while state.runningCompactions > 0 && !state.closed { monitor.wait(for: .progress) }
         try checkOpen()
-        for level in 0..<(versions.current.numLevels - 1) {
+        let last = versions.current.numLevels - 1
+        let lastBefore = Set(versions.current.files(at: last).map(\.number))
+        for level in 0..<last {
             if let e = state.backgroundError { throw SedimentError.readOnly(message: e.description) }
             let files = versions.current.overlapping(level: level, smallestUserKey: from, largestUserKey: to)
             if files.isEmpty { continue }
             var c = picker.expand(versions.current, level: level, inputs: files, reason: "manual")
             c.grandparents = []
-            if c.nextLevelInputs.isEmpty && level > 0 {
-                // Moving tables down unchanged is enough when nothing below overlaps.
-            }
+            c.mayMoveTrivially = level + 1 < last
+            if let e = runCompaction(c) { throw e }
+        }
+        // Last-level tables no step above rewrote, one at a time (so an output never spans a
+        // table written by the last step).
+        for f in versions.current.overlapping(level: last, smallestUserKey: from, largestUserKey: to)
+        where lastBefore.contains(f.number) {
+            if let e = state.backgroundError { throw SedimentError.readOnly(message: e.description) }
+            guard versions.current.files(at: last).contains(where: { $0.number == f.number }) else { continue }
+            var c = Compaction(level: last, inputs: [f], nextLevelInputs: [], grandparents: [], reason: "manual")
+            c.rewritesInPlace = true
             if let e = runCompaction(c) { throw e }
         }
     }
@@ -194,6 +222,11 @@ extension DatabaseCore {
             }
         }
     }
+}
+
+/// The file numbers one compaction job allocated. Touched only with the monitor held.
+private final class OutputNumbers {
+    var numbers: [UInt64] = []
 }
 
 /// Any error as a SedimentError (the engine throws nothing else; this keeps the compiler happy).

@@ -100,10 +100,14 @@ extension DatabaseCore {
         }
     }
 
-    /// A snapshot at the newest visible sequence.
+    /// A snapshot at the newest visible sequence. It is registered under the lock, so no
+    /// compaction can start between reading the sequence and registering it (and then drop a
+    /// version this snapshot needs).
     func snapshot() -> Snapshot {
-        let sequence = monitor.withLock { state.lastSequence }
-        snapshots.acquire(sequence)
+        let sequence = monitor.withLock {
+            snapshots.acquire(state.lastSequence)
+            return state.lastSequence
+        }
         let list = snapshots
         return Snapshot(sequence: sequence) { list.release($0) }
     }

@@ -79,7 +79,9 @@ final class DatabaseCore: @unchecked Sendable {
                 if let (_, number) = FileNames.parse(name) { versions.markFileNumberUsed(number) }
             }
             try DatabaseCore.checkLiveTablesExist(versions, fs, path)
+            try TableFeatureCheck.checkLiveTables(versions.current, tableCache)
             let recovered = try Recovery.replayLogs(directory: path, versions: versions, options: options)
+            try DatabaseFiles.write(directory: path, options: options, versions: versions)
             state = DatabaseState(mem: MemTable(arenaBlockSize: arenaBlockSize(for: options)), log: recovered.log, lastSequence: recovered.lastSequence)
             if versions.recoveredTornTail { moveUnreferencedTablesToLost() }
             deleteObsoleteFiles()

@@ -40,14 +40,28 @@ struct EngineStatistics {
     var compactionRetries: UInt64 = 0
 }
 
-/// Compaction work done into one level.
+/// Compaction work done into one level (the output level; flushes count toward level 0), the
+/// figures of one row of `sediment.stats`.
 struct LevelStatistics {
+    /// Compactions (not trivial moves) that wrote into this level.
     var compactions: UInt64 = 0
+    /// Time spent in them (and, for level 0, in flushes).
     var nanoseconds: UInt64 = 0
+    /// Input bytes: `bytesReadInputLevel + bytesReadOutputLevel`.
     var bytesRead: UInt64 = 0
+    /// Rn: input bytes from the level above (the compaction's start level).
+    var bytesReadInputLevel: UInt64 = 0
+    /// Rnp1: input bytes from this level itself.
+    var bytesReadOutputLevel: UInt64 = 0
+    /// Table bytes written into this level (flush outputs for level 0).
     var bytesWritten: UInt64 = 0
+    /// Bytes of tables moved into this level without rewriting (trivial moves).
     var bytesMoved: UInt64 = 0
+    /// Trivial moves into this level.
+    var moves: UInt64 = 0
+    /// Entries read by compactions into this level.
     var entriesIn: UInt64 = 0
+    /// Entries those compactions dropped (overwritten, or tombstones with nothing to hide).
     var entriesDropped: UInt64 = 0
 }
 
@@ -81,6 +95,8 @@ struct DatabaseState {
     var stats = EngineStatistics()
     /// Levels read or written by a running compaction: two compactions never share a table.
     var busyLevels: Set<Int> = []
+    /// Tables that running compactions read (the "being compacted" count of `sediment.stats`).
+    var compactingTables: Set<UInt64> = []
     /// Compactions running now (background and manual).
     var runningCompactions = 0
     /// Manual compactions (compactRange) waiting or running: background picking pauses.

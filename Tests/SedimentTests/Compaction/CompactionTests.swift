@@ -1,0 +1,204 @@
+// CompactionTests: what compaction promises the user (DESIGN.md §9): space comes back after
+// overwrites and deletes, tombstones go away unless a snapshot needs them, snapshots keep
+// reading what they saw, and many background compactions across 3+ levels lose nothing. After
+// each phase the tree checker reads every table (metadata = contents, deeper = older).
+import Testing
+@testable import Sediment
+import SedimentTestSupport
+
+@Suite struct CompactionTests {
+    /// Small buffers so a few thousand keys make many tables; automatic compactions on.
+    func smallOptions() -> Options {
+        var o = deepTreeOptions()
+        o.writeBufferSize = 64 << 10
+        o.targetFileSizeBase = 64 << 10
+        return o
+    }
+
+    func totalTableBytes(_ db: Database) throws -> Int {
+        try #require(Int(db.property("sediment.total-sst-files-size") ?? ""))
+    }
+
+    @Test func overwritingEveryKeyThenCompactRangeReclaimsSpace() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/db", options: smallOptions())
+            let n = 3000
+            for i in 0..<n { try db.put(testKey(i), testValue(i, round: 0)) }
+            try db.compactRange()
+            let live = try totalTableBytes(db)
+            for round in 1...3 {
+                for i in 0..<n { try db.put(testKey(i), testValue(i, round: round)) }
+            }
+            try db.flush()
+            let beforeCompaction = try totalTableBytes(db)
+            try db.compactRange()
+            let after = try totalTableBytes(db)
+            #expect(beforeCompaction > live * 2, "overwrites should have piled up first: \(beforeCompaction) vs \(live)")
+            #expect(Double(after) <= 1.1 * Double(live), "after \(after) bytes, live data \(live) bytes")
+            let contents = try checkTreeInvariants(db)
+            #expect(contents.entriesPerLevel.reduce(0, +) == n)
+            for i in stride(from: 0, to: n, by: 7) { #expect(try db.get(testKey(i)) == testValue(i, round: 3)) }
+            try db.close()
+        }
+    }
+
+    @Test func deletingEveryKeyThenCompactRangeLeavesNoTables() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/db", options: smallOptions())
+            let n = 3000
+            for i in 0..<n { try db.put(testKey(i), testValue(i, round: 0)) }
+            try db.compactRange()
+            #expect(try totalTableBytes(db) > 0)
+            for i in 0..<n { try db.delete(testKey(i)) }
+            try db.compactRange()
+            let contents = try checkTreeInvariants(db)
+            #expect(contents.deletions == 0)
+            #expect(contents.entriesPerLevel.reduce(0, +) == 0)
+            #expect(try totalTableBytes(db) == 0)
+            #expect(try db.get(testKey(5)) == nil)
+            #expect(db.property("sediment.estimate-num-keys") == "0")
+            try db.close()
+        }
+    }
+
+    @Test func deletingHalfTheKeysLeavesOnlyTheOtherHalf() throws {
+        try withTemporaryDirectory { dir in
+            let n = 3000
+            // The reference: a database that only ever held the odd keys.
+            let reference = try Database(path: dir + "/ref", options: smallOptions())
+            for i in stride(from: 1, to: n, by: 2) { try reference.put(testKey(i), testValue(i, round: 0)) }
+            try reference.compactRange()
+            let live = try totalTableBytes(reference)
+            try reference.close()
+
+            let db = try Database(path: dir + "/db", options: smallOptions())
+            for i in 0..<n { try db.put(testKey(i), testValue(i, round: 0)) }
+            try db.flush()
+            for i in stride(from: 0, to: n, by: 2) { try db.delete(testKey(i)) }
+            try db.compactRange()
+            let after = try totalTableBytes(db)
+            #expect(Double(after) <= 1.1 * Double(live), "after \(after) bytes, live data \(live) bytes")
+            let contents = try checkTreeInvariants(db)
+            #expect(contents.deletions == 0)
+            #expect(contents.entriesPerLevel.reduce(0, +) == n / 2)
+            var count = 0
+            for (k, v) in try db.scan() {
+                #expect(k == testKey(2 * count + 1))
+                #expect(v == testValue(2 * count + 1, round: 0))
+                count += 1
+            }
+            #expect(count == n / 2)
+            try db.close()
+        }
+    }
+
+    @Test func snapshotKeepsOldValuesAndTombstonesUntilReleased() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/db", options: smallOptions())
+            let n = 2000
+            for i in 0..<n { try db.put(testKey(i), testValue(i, round: 0)) }
+            try db.flush()
+            var snapshot: Snapshot? = db.snapshot()
+            for i in 0..<n where i % 2 == 0 { try db.delete(testKey(i)) }
+            for i in 0..<n where i % 2 == 1 { try db.put(testKey(i), testValue(i, round: 1)) }
+            try db.compactRange()
+
+            let held = try checkTreeInvariants(db)
+            #expect(held.deletions == n / 2, "the snapshot needs every tombstone's older value, so both stay")
+            #expect(held.entriesPerLevel.reduce(0, +) == 2 * n)
+            do {
+                let old = ReadOptions(snapshot: snapshot)
+                for i in stride(from: 0, to: n, by: 5) {
+                    #expect(try db.get(testKey(i), options: old) == testValue(i, round: 0), "snapshot read of \(i)")
+                    #expect(try db.get(testKey(i)) == (i % 2 == 0 ? nil : testValue(i, round: 1)))
+                }
+                var seen = 0
+                for (k, v) in try db.scan(options: old) {
+                    #expect(k == testKey(seen) && v == testValue(seen, round: 0))
+                    seen += 1
+                }
+                #expect(seen == n)
+            }
+
+            snapshot = nil   // the last reference (ReadOptions above held one too)
+            try db.compactRange()
+            let released = try checkTreeInvariants(db)
+            #expect(released.deletions == 0)
+            #expect(released.entriesPerLevel.reduce(0, +) == n / 2)
+            for i in stride(from: 0, to: n, by: 5) {
+                #expect(try db.get(testKey(i)) == (i % 2 == 0 ? nil : testValue(i, round: 1)))
+            }
+            try db.close()
+        }
+    }
+
+    @Test func compactRangeOfASubrangeLeavesTheRestAlone() throws {
+        try withTemporaryDirectory { dir in
+            var o = smallOptions()
+            o.disableAutoCompactions = true
+            let db = try Database(path: dir + "/db", options: o)
+            for i in 0..<2000 { try db.put(testKey(i), testValue(i, round: 0)) }
+            try db.flush()
+            for i in 0..<2000 { try db.put(testKey(i), testValue(i, round: 1)) }
+            try db.flush()
+            try db.compactRange(from: testKey(0), to: testKey(999))
+            try checkTreeInvariants(db)
+            for i in stride(from: 0, to: 2000, by: 3) { #expect(try db.get(testKey(i)) == testValue(i, round: 1)) }
+            // L0 tables covering only the upper half were not touched... but any table that
+            // overlaps the range was, and the range's data now sits in the last level.
+            let last = try #require(Int(db.property("sediment.num-files-at-level6") ?? ""))
+            #expect(last > 0)
+            try db.close()
+        }
+    }
+
+    @Test func manyBackgroundCompactionsBuildThreeLevelsAndLoseNothing() throws {
+        var rng = SeededRandom()
+        print("seed \(rng.seed)")
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/db", options: deepTreeOptions())
+            var model: [Int: Int] = [:]   // key -> round, or -1 when deleted
+            let keys = 4000
+            for round in 0..<6 {
+                for _ in 0..<2500 {
+                    let k = Int(rng.next() % UInt64(keys))
+                    if rng.next() % 8 == 0 {
+                        try db.delete(testKey(k))
+                        model[k] = -1
+                    } else {
+                        try db.put(testKey(k), testValue(k, round: round))
+                        model[k] = round
+                    }
+                }
+                try db.waitForCompactions()
+                try checkTreeInvariants(db)
+            }
+            var deepest = 0
+            for level in 0..<7 where (Int(db.property("sediment.num-files-at-level\(level)") ?? "") ?? 0) > 0 { deepest = level }
+            #expect(deepest >= 3, "tree shape:\n\(db.property("sediment.levelstats") ?? "")")
+            for k in 0..<keys {
+                let expected = model[k].flatMap { $0 < 0 ? nil : testValue(k, round: $0) }
+                #expect(try db.get(testKey(k)) == expected, "key \(k)")
+            }
+            var scanned = 0
+            for (key, value) in try db.scan() {
+                scanned += 1
+                guard let i = Int(String(decoding: key.dropFirst(3), as: UTF8.self)), let r = model[i], r >= 0 else {
+                    Issue.record("unexpected key \(key)")
+                    continue
+                }
+                #expect(value == testValue(i, round: r))
+            }
+            #expect(scanned == model.values.filter { $0 >= 0 }.count)
+            try db.close()
+            // Reopen: the MANIFEST describes the same tree.
+            let again = try Database(path: dir + "/db", options: deepTreeOptions())
+            try checkTreeInvariants(again)
+            for k in stride(from: 0, to: keys, by: 11) {
+                let expected = model[k].flatMap { $0 < 0 ? nil : testValue(k, round: $0) }
+                #expect(try again.get(testKey(k)) == expected)
+            }
+            try again.close()
+        }
+    }
+}

@@ -1,0 +1,80 @@
+// WriteStallTests: with tiny level-0 triggers and automatic compactions on, writers are slowed
+// and stopped while L0 is crowded and go on by themselves once compactions catch up
+// (DESIGN.md §9 "Stalls"); the time spent waiting shows in sediment.stats.
+import Testing
+@testable import Sediment
+import SedimentTestSupport
+
+@Suite struct WriteStallTests {
+    /// "Cumulative stall: 0.123 secs" → 0.123.
+    func stallSeconds(_ db: Database) -> Double {
+        let stats = db.property("sediment.stats") ?? ""
+        guard let line = stats.split(separator: "\n").first(where: { $0.hasPrefix("Cumulative stall: ") }),
+              let word = line.dropFirst("Cumulative stall: ".count).split(separator: " ").first else { return -1 }
+        return Double(word) ?? -1
+    }
+
+    @Test func writesStallAtTheLevel0TriggersAndResumeByThemselves() throws {
+        try withTemporaryDirectory { dir in
+            var o = deepTreeOptions()
+            o.writeBufferSize = 16 << 10
+            o.level0FileNumCompactionTrigger = 1
+            o.level0SlowdownWritesTrigger = 1
+            o.level0StopWritesTrigger = 2
+            o.maxBackgroundJobs = 1
+            let db = try Database(path: dir + "/db", options: o)
+            #expect(stallSeconds(db) == 0)
+            let n = 4000
+            for i in 0..<n { try db.put(testKey(i), testValue(i, round: 0)) }
+            try db.waitForCompactions()
+            #expect(stallSeconds(db) > 0, "\(db.property("sediment.stats") ?? "")")
+            // Nothing is stuck: more writes go through, and the tree is whole.
+            for i in 0..<n where i % 3 == 0 { try db.put(testKey(i), testValue(i, round: 1)) }
+            try db.waitForCompactions()
+            #expect(try #require(Int(db.property("sediment.num-files-at-level0") ?? "")) < 2)
+            try checkTreeInvariants(db)
+            for i in stride(from: 0, to: n, by: 5) {
+                #expect(try db.get(testKey(i)) == testValue(i, round: i % 3 == 0 ? 1 : 0))
+            }
+            try db.close()
+        }
+    }
+
+    @Test func writersFromSeveralThreadsAllFinishThroughStalls() throws {
+        try withTemporaryDirectory { dir in
+            var o = deepTreeOptions()
+            o.writeBufferSize = 16 << 10
+            o.level0FileNumCompactionTrigger = 2
+            o.level0SlowdownWritesTrigger = 2
+            o.level0StopWritesTrigger = 3
+            let db = try Database(path: dir + "/db", options: o)
+            runConcurrently(threads: 4) { t in
+                for i in 0..<800 { try? db.put(testKey(t * 10_000 + i), testValue(i, round: t)) }
+            }
+            try db.waitForCompactions()
+            for t in 0..<4 {
+                for i in stride(from: 0, to: 800, by: 37) {
+                    #expect(try db.get(testKey(t * 10_000 + i)) == testValue(i, round: t))
+                }
+            }
+            #expect(stallSeconds(db) >= 0)
+            try db.close()
+        }
+    }
+
+    @Test func stallsAreOffWithoutAutomaticCompactions() throws {
+        try withTemporaryDirectory { dir in
+            var o = deepTreeOptions()
+            o.writeBufferSize = 16 << 10
+            o.disableAutoCompactions = true
+            o.level0SlowdownWritesTrigger = 1
+            o.level0StopWritesTrigger = 2
+            let db = try Database(path: dir + "/db", options: o)
+            for i in 0..<2000 { try db.put(testKey(i), testValue(i, round: 0)) }
+            try db.flush()
+            #expect(try #require(Int(db.property("sediment.num-files-at-level0") ?? "")) >= 2)
+            #expect(try db.get(testKey(1999)) == testValue(1999, round: 0))
+            try db.close()
+        }
+    }
+}
