@@ -6,6 +6,10 @@
 //   +-------------------+----------------+------------------------------------------+
 //   record: 0x01 varint32 klen key varint32 vlen value    (kTypeValue)
 //           0x00 varint32 klen key                        (kTypeDeletion)
+//           0x05 varint32 cf, then as 0x01; 0x04 varint32 cf, then as 0x00  (cf 0 only)
+//           0x03 varint32 len blob (log data), 0x0D (noop): skipped, not counted
+// Every other RocksDB record type (merge, single/range deletion, blob index, 2PC markers,
+// timestamps, wide columns, other column families) is `.notSupported` naming the feature.
 //
 // The sequence is 0 until the write path assigns one.
 
@@ -19,6 +23,18 @@ public struct WriteBatch: Sendable {
     /// An empty batch.
     public init() {
         rep = [UInt8](repeating: 0, count: WriteBatch.headerSize)
+    }
+
+    /// An empty batch whose buffer already has room for `byteCount` bytes of records.
+    init(reservingCapacity byteCount: Int) {
+        rep = []
+        rep.reserveCapacity(WriteBatch.headerSize + byteCount)
+        rep.append(contentsOf: repeatElement(0, count: WriteBatch.headerSize))
+    }
+
+    /// The encoded size of a put record of these lengths.
+    static func putRecordSize(keyCount: Int, valueCount: Int) -> Int {
+        1 + varintLength(UInt64(keyCount)) + keyCount + varintLength(UInt64(valueCount)) + valueCount
     }
 
     /// A batch over already-encoded bytes (from a log record). Validate with `forEach`.
@@ -62,6 +78,20 @@ public struct WriteBatch: Sendable {
         }
     }
 
+    /// RocksDB's record types (db/dbformat.h) Sediment recognises only to refuse, by the
+    /// feature they need.
+    private static let unsupportedRecords: [UInt8: String] = [
+        0x2: "merge operand", 0x6: "merge operand in a column family",
+        0x7: "single deletion", 0x8: "single deletion in a column family",
+        0x9: "transaction prepare marker", 0xA: "transaction prepare marker",
+        0xB: "transaction commit marker", 0xC: "transaction rollback marker",
+        0xE: "range deletion in a column family", 0xF: "range deletion",
+        0x10: "blob index in a column family", 0x11: "blob index",
+        0x12: "transaction prepare marker", 0x13: "transaction unprepare marker",
+        0x14: "deletion with timestamp", 0x15: "transaction commit marker with timestamp",
+        0x16: "wide-column entity", 0x17: "wide-column entity in a column family",
+    ]
+
     private mutating func setCount(_ n: Int) {
         rep.withUnsafeMutableBytes { $0.storeBytes(of: UInt32(n).littleEndian, toByteOffset: 8, as: UInt32.self) }
     }
@@ -85,7 +115,19 @@ public struct WriteBatch: Sendable {
             var seen = 0
             while !r.isAtEnd {
                 guard let tag = r.readByte() else { break }
-                switch tag {
+                // Column-family records (0x4, 0x5) carry a varint32 family id; family 0 is the
+                // default family, the same as the plain record.
+                var kind = tag
+                if tag == 0x4 || tag == 0x5 {
+                    guard let family = r.readVarint32() else {
+                        throw SedimentError.corruption(file: file, offset: nil, message: "bad column family id in write batch")
+                    }
+                    guard family == 0 else {
+                        throw SedimentError.notSupported(feature: "column family \(family) (only the default family)", file: file)
+                    }
+                    kind = tag == 0x4 ? ValueKind.deletion.rawValue : ValueKind.value.rawValue
+                }
+                switch kind {
                 case ValueKind.value.rawValue:
                     guard let k = r.readLengthPrefixedRange(), let v = r.readLengthPrefixedRange() else {
                         throw SedimentError.corruption(file: file, offset: nil, message: "bad put record in write batch")
@@ -96,13 +138,19 @@ public struct WriteBatch: Sendable {
                         throw SedimentError.corruption(file: file, offset: nil, message: "bad delete record in write batch")
                     }
                     try body(.deletion, UnsafeRawBufferPointer(rebasing: buf[k]), UnsafeRawBufferPointer(start: nil, count: 0))
-                case 0x2, 0x7, 0xF, 0x11, 0x14, 0x16:
-                    throw SedimentError.notSupported(feature: "write batch record type 0x\(hexByte(tag))", file: file)
-                case 0x4, 0x5, 0x6, 0x8, 0x9, 0xA, 0xB, 0xC, 0xD, 0xE, 0x10, 0x12:
-                    // Column-family records, log data, prepare/commit markers, noop, blob.
-                    throw SedimentError.notSupported(feature: "write batch record type 0x\(hexByte(tag))", file: file)
+                case 0x3:
+                    // kTypeLogData: an application blob that is not an operation (not counted).
+                    guard r.readLengthPrefixedRange() != nil else {
+                        throw SedimentError.corruption(file: file, offset: nil, message: "bad log data record in write batch")
+                    }
+                    continue
+                case 0xD:
+                    continue // kTypeNoop: a placeholder RocksDB leaves in batches (not counted).
                 default:
-                    throw SedimentError.corruption(file: file, offset: nil, message: "unknown write batch tag 0x\(hexByte(tag))")
+                    if let feature = WriteBatch.unsupportedRecords[kind] {
+                        throw SedimentError.notSupported(feature: "\(feature) (write batch record type 0x\(hexByte(kind)))", file: file)
+                    }
+                    throw SedimentError.corruption(file: file, offset: nil, message: "unknown write batch tag 0x\(hexByte(kind))")
                 }
                 seen += 1
             }

@@ -3,20 +3,53 @@
 //    (GenerateKeyFromInt with no prefix); keys shorter than 8 bytes keep the low bytes.
 //  - Values: slices of a 1 MiB buffer built from random printable pieces, each piece repeated
 //    so that it compresses to about `--compression_ratio` of its size (CompressibleString).
-//  - Random numbers: a 64-bit generator seeded by `--seed` and the thread index, so runs repeat.
+//  - Random numbers: RocksDB's Random64 (mt19937_64), seeded by `--seed` plus a per-thread
+//    number that grows across benchmarks (ThreadState), so runs repeat and match RocksDB's keys.
 
-/// A small, fast, seeded generator (SplitMix64).
+/// RocksDB's `Random64`: the 64-bit Mersenne Twister (std::mt19937_64), so that the same
+/// `--seed` draws the same keys as RocksDB's db_bench.
 package struct BenchRandom: Sendable {
-    private var state: UInt64
-    package init(seed: UInt64) { state = seed &* 0x9E3779B97F4A7C15 &+ 0x2545F4914F6CDD1D }
-    package mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
+    private static let n = 312
+    private var state: [UInt64]
+    private var index: Int
+
+    /// A generator seeded as `std::mt19937_64(seed)`.
+    package init(seed: UInt64) {
+        var mt = [UInt64](repeating: 0, count: Self.n)
+        mt[0] = seed
+        for i in 1..<Self.n {
+            mt[i] = 6364136223846793005 &* (mt[i - 1] ^ (mt[i - 1] >> 62)) &+ UInt64(i)
+        }
+        state = mt
+        index = Self.n
     }
-    /// A value in 0..<bound.
+
+    /// The next 64-bit value.
+    package mutating func next() -> UInt64 {
+        if index >= Self.n { twist() }
+        var x = state[index]
+        index += 1
+        x ^= (x >> 29) & 0x5555555555555555
+        x ^= (x << 17) & 0x71D67FFFEDA60000
+        x ^= (x << 37) & 0xFFF7EEE000000000
+        x ^= x >> 43
+        return x
+    }
+
+    private mutating func twist() {
+        let n = Self.n
+        state.withUnsafeMutableBufferPointer { mt in
+            for i in 0..<n {
+                let x = (mt[i] & 0xFFFFFFFF80000000) | (mt[(i + 1) % n] & 0x7FFFFFFF)
+                var xa = x >> 1
+                if x & 1 != 0 { xa ^= 0xB5026F5AA96619E9 }
+                mt[i] = mt[(i + 156) % n] ^ xa
+            }
+        }
+        index = 0
+    }
+
+    /// A value in 0..<bound: `next() % bound`, as RocksDB draws keys.
     package mutating func uniform(_ bound: Int) -> Int { Int(next() % UInt64(max(bound, 1))) }
 }
 

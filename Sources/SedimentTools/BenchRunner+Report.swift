@@ -1,17 +1,23 @@
-// BenchRunner+Report: RocksDB's db_bench report: the header (keys, values, entries, raw and
-// estimated sizes, compression), one line per benchmark
-//   fillseq      :       2.345 micros/op 426438 ops/sec 2.345 seconds 1000000 operations;   47.2 MB/s
-// with "(F of N found)" for reads, the histogram with --histogram=1, and --report_json.
+// BenchRunner+Report: RocksDB's db_bench header and --report_json. As RocksDB does, the
+// environment lines (version, date, CPU, CPU cache) go to stderr and the rest to stdout:
+//   Keys:       16 bytes each (+ 0 bytes user-defined timestamp)
+//   Values:     100 bytes each (50 bytes after compression)
+//   Entries:    1000000 ... RawSize, FileSize, Write rate, Read rate, Compression, Memtablerep
+//   ------------------------------------------------
+// The per-benchmark report lines are BenchStats.reportText. --report_json writes every figure
+// of every reported benchmark as one JSON object.
 @_spi(Internals) import Sediment
 import Glibc
 
 extension BenchRunner {
+    /// Prints RocksDB's header (PrintEnvironment on stderr, PrintHeader on stdout).
     func printHeader() {
         let c = config
-        printOut("Sediment:   version \(sedimentVersion)")
-        printOut("Date:       \(dateString())")
+        printError("Sediment:   version \(sedimentVersion)")
+        printError("Date:       \(dateString())")
         let cpu = cpuDescription()
-        printOut("CPU:        \(cpu.count) * \(cpu.model)")
+        printError("CPU:        \(cpu.count) * \(cpu.model)")
+        printError("CPUCache:   \(cpu.cache)")
         printOut("Keys:       \(c.keySize) bytes each (+ 0 bytes user-defined timestamp)")
         let compressed = Int(Double(c.valueSize) * c.compressionRatio + 0.5)
         printOut("Values:     \(c.valueSize) bytes each (\(compressed) bytes after compression)")
@@ -27,30 +33,13 @@ extension BenchRunner {
         let names: [Compression: String] = [.none: "NoCompression", .lz4: "LZ4", .zlib: "Zlib"]
         printOut("Compression: \(names[c.compressionType] ?? "?")")
         printOut("Compression sampling rate: 0")
-        printOut("Memtablerep: SkipList")
+        printOut("Memtablerep: SkipListFactory")
         printOut("Perf Level: 1")
         if c.quickDefaults {
-            printOut("(no flags given: the quick default run, --num=\(c.num) --benchmarks=\(c.benchmarks.joined(separator: ",")))")
+            printOut("(no flags given: the quick default run, --num=\(c.num) --seed=\(c.seed) "
+                     + "--benchmarks=\(c.benchmarks.joined(separator: ",")))")
         }
         printOut("------------------------------------------------")
-    }
-
-    func report(_ s: BenchStats) {
-        let done = max(s.operations, 1)
-        let microsPerOp = s.threadSeconds * 1e6 / Double(done)
-        let throughput = s.elapsedSeconds > 0 ? Double(s.operations) / s.elapsedSeconds : 0
-        var extra = ""
-        if s.bytes > 0 && s.elapsedSeconds > 0 {
-            extra = pad(fixed(Double(s.bytes) / 1048576 / s.elapsedSeconds, 1), 6) + " MB/s"
-        }
-        if !s.message.isEmpty { extra += (extra.isEmpty ? "" : " ") + s.message }
-        var name = s.name
-        while name.count < 12 { name += " " }
-        printOut("\(name) : " + pad(fixed(microsPerOp, 3), 11) + " micros/op \(Int(throughput)) ops/sec "
-                 + "\(fixed(s.elapsedSeconds, 3)) seconds \(s.operations) operations;" + (extra.isEmpty ? "" : " " + extra))
-        if config.histogram && s.histogram.count > 0 {
-            printOut("Microseconds per \(s.histogramLabel):\n" + s.histogram.render())
-        }
     }
 
     func writeJSON(to path: String) throws {
@@ -59,14 +48,17 @@ extension BenchRunner {
         out += "\"threads\": \(config.threads), \"compression\": \"\(config.compressionType.rawValue)\",\n"
         out += "  \"benchmarks\": [\n"
         for (i, s) in results.enumerated() {
-            let ops = s.elapsedSeconds > 0 ? Double(s.operations) / s.elapsedSeconds : 0
+            let done = max(s.done, 1)
+            let ops = s.elapsedSeconds > 0 ? Double(done) / s.elapsedSeconds : 0
+            let mbs = s.elapsedSeconds > 0 ? Double(s.bytes) / 1048576 / s.elapsedSeconds : 0
             let h = s.histogram
-            out += "    {\"name\": \"\(s.name)\", \"operations\": \(s.operations), \"seconds\": \(fixed(s.elapsedSeconds, 6)), "
-            out += "\"ops_per_sec\": \(fixed(ops, 1)), \"micros_per_op\": \(fixed(s.threadSeconds * 1e6 / Double(max(s.operations, 1)), 4)), "
-            out += "\"bytes\": \(s.bytes), \"found\": \(s.found), \"reads\": \(s.reads)"
+            out += "    {\"name\": \"\(s.name)\", \"operations\": \(done), \"seconds\": \(fixed(s.elapsedSeconds, 6)), "
+            out += "\"ops_per_sec\": \(fixed(ops, 1)), \"micros_per_op\": \(fixed(s.seconds * 1e6 / Double(done), 4)), "
+            out += "\"bytes\": \(s.bytes), \"mb_per_sec\": \(fixed(mbs, 3)), \"found\": \(s.found), \"reads\": \(s.reads), "
+            out += "\"threads\": \(config.threads)"
             if h.count > 0 {
                 out += ", \"histogram\": {\"count\": \(h.count), \"average\": \(fixed(h.average, 4)), \"stddev\": \(fixed(h.standardDeviation, 4)), "
-                out += "\"min\": \(fixed(h.min, 2)), \"median\": \(fixed(h.percentile(50), 4)), \"max\": \(fixed(h.max, 2)), "
+                out += "\"min\": \(h.min), \"median\": \(fixed(h.percentile(50), 4)), \"max\": \(h.max), "
                 out += "\"p50\": \(fixed(h.percentile(50), 4)), \"p75\": \(fixed(h.percentile(75), 4)), \"p99\": \(fixed(h.percentile(99), 4)), "
                 out += "\"p99_9\": \(fixed(h.percentile(99.9), 4)), \"p99_99\": \(fixed(h.percentile(99.99), 4))}"
             }
@@ -84,19 +76,39 @@ extension BenchRunner {
         return s.hasSuffix("\n") ? String(s.dropLast()) : s
     }
 
-    private func cpuDescription() -> (count: Int, model: String) {
-        guard let bytes = try? PosixFileSystem().readWholeFile("/proc/cpuinfo") else { return (1, "unknown") }
-        let text = String(decoding: bytes, as: UTF8.self)
+    private func cpuDescription() -> (count: Int, model: String, cache: String) {
+        let text = readProcFile("/proc/cpuinfo")
         var count = 0
         var model = "unknown"
-        for line in text.split(separator: "\n") where line.hasPrefix("model name") {
-            count += 1
-            if let colon = line.firstIndex(of: ":") {
-                model = line[line.index(after: colon)...].trimmingPrefix(" ").description
+        var cache = "unknown"
+        for line in text.split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let value = line[line.index(after: colon)...].trimmingPrefix(" ").description
+            if line.hasPrefix("model name") {
+                count += 1
+                model = value
+            } else if line.hasPrefix("cache size") {
+                cache = value
             }
         }
-        return (max(count, 1), model)
+        return (max(count, 1), model, cache)
     }
+}
+
+/// The whole text of a /proc file (whose stat size is 0, so it is read until end of file).
+func readProcFile(_ path: String) -> String {
+    let fd = Glibc.open(path, O_RDONLY)
+    guard fd >= 0 else { return "" }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        bytes.append(contentsOf: chunk[0..<n])
+    }
+    return String(decoding: bytes, as: UTF8.self)
 }
 
 /// The version db_bench reports.

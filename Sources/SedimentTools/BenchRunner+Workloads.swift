@@ -1,221 +1,256 @@
-// BenchRunner+Workloads: the db_bench benchmarks (RocksDB's definitions):
-//   fillseq           `--writes` (default --num) puts in key order
-//   fillrandom        puts of random keys in [0, --num)
+// BenchRunner+Workloads: the db_bench benchmarks, with RocksDB's definitions (db_bench_tool.cc):
+//   fillseq           --writes (default --num) puts of keys 0, 1, 2, ...; no --duration
+//   fillrandom        --writes puts of random keys in [0, --num); --duration overrides the count
 //   overwrite         the same, on the existing database
-//   fillsync          --writes/1000 random puts, each with sync (fdatasync)
-//   readrandom        `--reads` gets of random keys; reports how many were found
-//   readmissing       gets of keys that cannot exist (key + ".")
-//   readseq/readreverse  one cursor over up to --reads entries, forwards/backwards
-//   seekrandom        a new cursor per op, seek to a random key, then --seek_nexts nexts
+//   fillsync          fillrandom with sync=1 over --num/1000 keys: --num/1000 puts (or --writes);
+//                     the report says "(K ops)" with K = --num/1000 as RocksDB does
+//   readrandom        --reads (default --num) gets of random keys; "(F of R found)"
+//   readmissing       readrandom with keys one byte longer (--key_size+1), which never exist
+//   readseq/readreverse  one cursor from first/last over up to --reads entries
+//   seekrandom        a new cursor per op, seek to a random key (found: it lands exactly on
+//                     it), then up to --seek_nexts nexts whose bytes are counted
 //   readwhilewriting  --threads readers doing readrandom beside one writer doing random puts
-//                     (the writer's operations are not in the report, as in RocksDB)
-//   deleteseq/deleterandom  deletes in key order / of random keys
-//   flush, compact, waitforcompaction  the database calls of those names
+//                     until they finish (the writer's figures stay out of the report)
+//   deleteseq/deleterandom  --deletes (default --num) deletes in key order / of random keys
+//   compact           compactRange over everything (1 operation)
+// Keys come from RocksDB's generator (BenchKeys.swift), so a seed draws RocksDB's keys.
+// Worker threads share the database and the write rate limiter; each owns its BenchStats.
 @_spi(Internals) import Sediment
 
 extension BenchRunner {
+    /// Runs workload `name` on `config.threads` workers and returns the merged figures.
     func runWorkload(_ name: String, _ db: Database) throws -> BenchStats {
-        let start = nowSeconds()
+        let readers = config.threads
+        let total = name == "readwhilewriting" ? readers + 1 : readers
+        let firstSeed = threadSeedCounter
+        threadSeedCounter += UInt64(total)
+        let per = Locked([BenchStats?](repeating: nil, count: total))
+        let failure = Locked<String?>(nil)
+        let readersDone = Locked(0)
+        runThreads(total) { t in
+            do {
+                let seed = self.config.seed &+ firstSeed &+ UInt64(t)
+                var s: BenchStats
+                if name == "readwhilewriting" {
+                    if t == 0 {
+                        s = try self.backgroundWriter(db, seed: seed, readersDone: readersDone, readers: readers)
+                    } else {
+                        s = try self.worker("readrandom", db, thread: t, seed: seed)
+                        s.name = name
+                        readersDone.withLock { $0 += 1 }
+                    }
+                } else {
+                    s = try self.worker(name, db, thread: t, seed: seed)
+                }
+                per.withLock { $0[t] = s }
+            } catch {
+                failure.withLock { $0 = $0 ?? "\(error)" }
+                readersDone.withLock { $0 += 1 }
+            }
+        }
+        if let f = failure.withLock({ $0 }) { throw WorkloadError(benchmark: name, message: f) }
         var merged = BenchStats()
         merged.name = name
-        switch name {
-        case "flush":
-            try db.flush()
-            merged.operations = 1
-        case "compact":
-            try db.compactRange()
-            merged.operations = 1
-        case "waitforcompaction":
-            try db.waitForCompactions()
-            merged.operations = 1
-        case "readwhilewriting":
-            let stop = Locked(false)
-            let per = Locked([BenchStats]())
-            let readers = config.threads
-            let failure = Locked<String?>(nil)
-            runThreads(readers + 1) { t in
-                do {
-                    if t == readers {
-                        try self.backgroundWriter(db, stop: stop)
-                    } else {
-                        let s = try self.worker("readrandom", db, thread: t)
-                        per.withLock { $0.append(s) }
-                    }
-                } catch { failure.withLock { $0 = "\(error)" } }
-                if t != readers && per.withLock({ $0.count }) == readers { stop.withLock { $0 = true } }
-            }
-            if let f = failure.withLock({ $0 }) { throw UsageError("readwhilewriting failed: \(f)") }
-            for s in per.withLock({ $0 }) { merged.merge(s) }
-        default:
-            let per = Locked([BenchStats]())
-            let failure = Locked<String?>(nil)
-            runThreads(config.threads) { t in
-                do {
-                    let s = try self.worker(name, db, thread: t)
-                    per.withLock { $0.append(s) }
-                } catch { failure.withLock { $0 = "\(error)" } }
-            }
-            if let f = failure.withLock({ $0 }) { throw UsageError("\(name) failed: \(f)") }
-            for s in per.withLock({ $0 }) { merged.merge(s) }
-        }
-        merged.elapsedSeconds = nowSeconds() - start
-        if merged.threadSeconds == 0 { merged.threadSeconds = merged.elapsedSeconds }
-        if ["readrandom", "readmissing", "readwhilewriting"].contains(name) {
-            merged.message = "(\(merged.found) of \(merged.reads) found)"
-        } else if name == "seekrandom" {
-            merged.message = "(\(merged.found) of \(merged.reads) found)"
+        merged.operation = Self.operation(for: name)
+        for s in per.withLock({ $0 }) {
+            if let s { merged.merge(s) }
         }
         return merged
     }
 
-    /// The operations one worker thread performs for `name`.
-    func worker(_ name: String, _ db: Database, thread: Int) throws -> BenchStats {
-        var s = BenchStats()
-        s.name = name
+    /// Operations for `name` on one worker thread.
+    func worker(_ name: String, _ db: Database, thread: Int, seed: UInt64) throws -> BenchStats {
         let c = config
+        var s = BenchStats(name: name, threadID: thread, operation: Self.operation(for: name), config: c)
+        if c.statsPerInterval { s.intervalStats = { db.property("sediment.stats") } }
+        var rng = BenchRandom(seed: seed)
         let writes = c.writes < 0 ? c.num : c.writes
         let reads = c.reads < 0 ? c.num : c.reads
-        var rng = BenchRandom(seed: c.seed &+ 1000 &+ UInt64(thread))
-        var values = BenchValues(valueSize: c.valueSize, compressionRatio: c.compressionRatio,
-                                 seed: c.seed &+ UInt64(thread))
-        var key = [UInt8](repeating: 0, count: c.keySize)
-        var writeOptions = WriteOptions(sync: c.sync, disableWAL: c.disableWAL)
+        let deletes = c.deletes < 0 ? c.num : c.deletes
         let readOptions = ReadOptions(verifyChecksums: c.verifyChecksum)
-        var ops: Int
+        s.start()
         switch name {
-        case "fillsync":
-            ops = max(1, writes / 1000)
-            writeOptions.sync = true
-        case "fillseq", "fillrandom", "overwrite", "deleteseq", "deleterandom": ops = writes
-        default: ops = reads
-        }
-        let timed = c.histogram
-        s.histogramLabel = name.hasPrefix("read") ? "read" : (name == "seekrandom" ? "seek" : "write")
-        let deadline = c.duration > 0 ? nowSeconds() + Double(c.duration) : Double.infinity
-        let limiter = c.benchmarkWriteRateLimit
-        let begin = nowSeconds()
-        var opStart = timed ? nowSeconds() : 0
-
-        func finishedOp() {
-            if timed {
-                let t = nowSeconds()
-                s.histogram.add((t - opStart) * 1e6)
-                opStart = t
-            }
-            s.operations += 1
-            if thread == 0 && s.operations & 0x3FFFF == 0 {
-                writeAll(fd: 2, "... finished \(s.operations) ops\r")
-            }
-        }
-
-        switch name {
+        case "fillseq", "fillrandom", "overwrite", "fillsync":
+            try doWrite(name, db, &s, &rng, seed: seed, writes: writes)
+        case "deleteseq", "deleterandom":
+            try doDelete(sequential: name == "deleteseq", db, &s, &rng, deletes: deletes)
         case "readseq", "readreverse":
             let cursor = try db.cursor(options: readOptions)
             if name == "readseq" { cursor.seekToFirst() } else { cursor.seekToLast() }
             var i = 0
-            while i < ops && cursor.isValid {
+            while cursor.isValid && i < reads {
                 s.bytes += UInt64(cursor.keyCount + cursor.valueCount)
-                finishedOp()
-                if name == "readseq" { cursor.next() } else { cursor.previous() }
                 i += 1
-                if i & 0xFFF == 0 && nowSeconds() > deadline { break }
+                s.finishedOps(1)
+                if name == "readseq" { cursor.next() } else { cursor.previous() }
             }
             if let e = cursor.error { throw e }
-        default:
-            var i = 0
-            while i < ops {
-                if i & 0xFF == 0 && nowSeconds() > deadline { break }
-                switch name {
-                case "fillseq", "deleteseq":
-                    makeBenchKey(UInt64(i), into: &key)
-                case "readmissing":
-                    makeBenchKey(UInt64(rng.uniform(c.num)), into: &key)
-                default:
-                    makeBenchKey(UInt64(rng.uniform(c.num)), into: &key)
-                }
-                switch name {
-                case "fillseq", "fillrandom", "overwrite", "fillsync":
-                    if c.batchSize > 1 {
-                        var batch = WriteBatch()
-                        var j = 0
-                        while j < c.batchSize && i < ops {
-                            if j > 0 {
-                                makeBenchKey(name == "fillseq" ? UInt64(i) : UInt64(rng.uniform(c.num)), into: &key)
-                            }
-                            let v = values.next()
-                            batch.put(key, Array(v))
-                            s.bytes += UInt64(key.count + v.count)
-                            j += 1
-                            i += 1
-                        }
-                        try db.write(batch, options: writeOptions)
-                        finishedOp()
-                        continue
-                    }
-                    let v = values.next()
-                    try db.put(key, Array(v), options: writeOptions)
+        case "readrandom", "readmissing":
+            var key = [UInt8](repeating: 0, count: c.keySize + (name == "readmissing" ? 1 : 0))
+            var duration = BenchDuration(seconds: c.duration, maxOps: reads)
+            while !duration.done(1) {
+                makeBenchKey(UInt64(rng.uniform(c.num)), into: &key)
+                s.reads += 1
+                if let v = try db.get(key, options: readOptions) {
+                    s.found += 1
                     s.bytes += UInt64(key.count + v.count)
-                case "deleteseq", "deleterandom":
-                    try db.delete(key, options: writeOptions)
-                case "readrandom":
-                    s.reads += 1
-                    if let v = try db.get(key, options: readOptions) {
-                        s.found += 1
-                        s.bytes += UInt64(key.count + v.count)
-                    }
-                case "readmissing":
-                    s.reads += 1
-                    if try db.get(key + [0x2E], options: readOptions) != nil { s.found += 1 }
-                case "seekrandom":
-                    s.reads += 1
-                    let cursor = try db.cursor(options: readOptions)
-                    cursor.seek(key)
-                    if cursor.isValid {
-                        s.found += 1
-                        s.bytes += UInt64(cursor.keyCount + cursor.valueCount)
-                        var n = 0
-                        while n < c.seekNexts && cursor.isValid {
-                            cursor.next()
-                            if cursor.isValid { s.bytes += UInt64(cursor.keyCount + cursor.valueCount) }
-                            n += 1
-                        }
-                    }
-                    if let e = cursor.error { throw e }
-                default:
-                    throw UsageError("unknown benchmark '\(name)'")
                 }
-                if limiter > 0 && s.bytes > 0 {
-                    let allowed = Double(s.bytes) / Double(limiter)
-                    let spent = nowSeconds() - begin
-                    if allowed > spent { sleepSeconds(allowed - spent) }
-                }
-                finishedOp()
-                i += 1
+                s.finishedOps(1)
             }
+            s.message = "(\(s.found) of \(s.reads) found)\n"
+        case "seekrandom":
+            var key = [UInt8](repeating: 0, count: c.keySize)
+            var duration = BenchDuration(seconds: c.duration, maxOps: reads)
+            while !duration.done(1) {
+                makeBenchKey(UInt64(rng.uniform(c.num)), into: &key)
+                let cursor = try db.cursor(options: readOptions)
+                cursor.seek(key)
+                s.reads += 1
+                if cursor.isValid && cursor.key == key { s.found += 1 }
+                var j = 0
+                while j < c.seekNexts && cursor.isValid {
+                    s.bytes += UInt64(cursor.keyCount + cursor.valueCount)
+                    cursor.next()
+                    j += 1
+                }
+                if let e = cursor.error { throw e }
+                s.finishedOps(1)
+            }
+            s.message = "(\(s.found) of \(s.reads) found)\n"
+        case "compact":
+            try db.compactRange()
+        default:
+            throw WorkloadError(benchmark: name, message: "not a workload")
         }
-        s.threadSeconds = nowSeconds() - begin
+        s.stop()
         return s
     }
 
-    /// readwhilewriting's writer: random puts until the readers are done.
-    func backgroundWriter(_ db: Database, stop: Locked<Bool>) throws {
+    /// fillseq, fillrandom, overwrite, fillsync (DoWrite), with --batch_size puts per write.
+    private func doWrite(_ name: String, _ db: Database, _ s: inout BenchStats, _ rng: inout BenchRandom,
+                         seed: UInt64, writes: Int) throws {
         let c = config
-        var rng = BenchRandom(seed: c.seed &+ 777)
-        var values = BenchValues(valueSize: c.valueSize, compressionRatio: c.compressionRatio, seed: c.seed &+ 777)
+        var writeOptions = WriteOptions(sync: c.sync, disableWAL: c.disableWAL)
+        var keySpace = c.num
+        var ops = writes
+        if name == "fillsync" {
+            keySpace = max(1, c.num / 1000)
+            ops = c.writes < 0 ? keySpace : c.writes
+            writeOptions.sync = true
+            s.message = "(\(keySpace) ops)"
+        }
+        let sequential = name == "fillseq"
+        var values = BenchValues(valueSize: c.valueSize, compressionRatio: c.compressionRatio, seed: seed)
+        var key = [UInt8](repeating: 0, count: c.keySize)
+        var duration = BenchDuration(seconds: sequential ? 0 : c.duration, maxOps: ops)
+        var i = 0
+        let perBatch = c.batchSize
+        while !duration.done(perBatch) {
+            var batch = WriteBatch()
+            var batchBytes = 0
+            for j in 0..<perBatch {
+                makeBenchKey(UInt64(sequential ? i + j : rng.uniform(keySpace)), into: &key)
+                let v = values.next()
+                batchBytes += key.count + v.count
+                if perBatch == 1 {
+                    try db.put(key, Array(v), options: writeOptions)
+                } else {
+                    batch.put(key, Array(v))
+                }
+            }
+            if perBatch > 1 { try db.write(batch, options: writeOptions) }
+            s.bytes += UInt64(batchBytes)
+            s.finishedOps(UInt64(perBatch))
+            writeLimiter?.request(batchBytes)
+            i += perBatch
+        }
+    }
+
+    /// deleteseq, deleterandom (DoDelete).
+    private func doDelete(sequential: Bool, _ db: Database, _ s: inout BenchStats, _ rng: inout BenchRandom,
+                          deletes: Int) throws {
+        let c = config
+        let writeOptions = WriteOptions(sync: c.sync, disableWAL: c.disableWAL)
+        var key = [UInt8](repeating: 0, count: c.keySize)
+        var duration = BenchDuration(seconds: sequential ? 0 : c.duration, maxOps: deletes)
+        var i = 0
+        let perBatch = c.batchSize
+        while !duration.done(perBatch) {
+            var batch = WriteBatch()
+            for j in 0..<perBatch {
+                makeBenchKey(UInt64(sequential ? i + j : rng.uniform(c.num)), into: &key)
+                if perBatch == 1 { try db.delete(key, options: writeOptions) } else { batch.delete(key) }
+            }
+            if perBatch > 1 { try db.write(batch, options: writeOptions) }
+            s.finishedOps(UInt64(perBatch))
+            i += perBatch
+        }
+    }
+
+    /// readwhilewriting's writer (BGWriter): random puts until every reader is done; its figures
+    /// are excluded from the report.
+    func backgroundWriter(_ db: Database, seed: UInt64, readersDone: Locked<Int>, readers: Int) throws -> BenchStats {
+        let c = config
+        var s = BenchStats(name: "readwhilewriting", threadID: 0, operation: .write, config: c)
+        s.excludeFromMerge = true
+        s.progressReports = false
+        var rng = BenchRandom(seed: seed)
+        var values = BenchValues(valueSize: c.valueSize, compressionRatio: c.compressionRatio, seed: seed)
         var key = [UInt8](repeating: 0, count: c.keySize)
         let options = WriteOptions(sync: c.sync, disableWAL: c.disableWAL)
-        let begin = nowSeconds()
-        var bytes: UInt64 = 0
-        while !stop.withLock({ $0 }) {
+        let limiter = c.benchmarkWriteRateLimit > 0 ? RateLimiter(bytesPerSecond: c.benchmarkWriteRateLimit) : nil
+        while readersDone.withLock({ $0 }) < readers {
             makeBenchKey(UInt64(rng.uniform(c.num)), into: &key)
             let v = values.next()
             try db.put(key, Array(v), options: options)
-            bytes += UInt64(key.count + v.count)
-            if c.benchmarkWriteRateLimit > 0 {
-                let allowed = Double(bytes) / Double(c.benchmarkWriteRateLimit)
-                let spent = nowSeconds() - begin
-                if allowed > spent { sleepSeconds(allowed - spent) }
-            }
+            s.bytes += UInt64(key.count + v.count)
+            s.finishedOps(1)
+            limiter?.request(key.count + v.count)
+        }
+        s.stop()
+        return s
+    }
+
+    /// The histogram label RocksDB uses for `name`.
+    static func operation(for name: String) -> BenchOperation {
+        switch name {
+        case "fillseq", "fillrandom", "overwrite", "fillsync": .write
+        case "readrandom", "readmissing", "readseq", "readreverse", "readwhilewriting": .read
+        case "seekrandom": .seek
+        case "deleteseq", "deleterandom": .delete
+        default: .op
         }
     }
+}
+
+/// RocksDB's Duration: `maxOps` operations, or `seconds` of them when `seconds` > 0 (the clock
+/// is read once per 1000 operations, --ops_between_duration_checks).
+struct BenchDuration {
+    let seconds: Int
+    let maxOps: Int
+    private var ops = 0
+    private let start = nowMicros()
+
+    init(seconds: Int, maxOps: Int) {
+        self.seconds = seconds
+        self.maxOps = maxOps
+    }
+
+    /// Counts `increment` operations about to be done; true when the benchmark is over.
+    mutating func done(_ increment: Int) -> Bool {
+        let inc = max(increment, 1)
+        ops += inc
+        if seconds > 0 {
+            guard ops / 1000 != (ops - inc) / 1000 else { return false }
+            return (nowMicros() - start) / 1_000_000 >= UInt64(seconds)
+        }
+        return ops > maxOps
+    }
+}
+
+/// A benchmark failed on an engine error.
+struct WorkloadError: Error, CustomStringConvertible {
+    let benchmark: String
+    let message: String
+    var description: String { "\(benchmark) failed: \(message)" }
 }

@@ -1,6 +1,8 @@
 // DBBenchConfig: db_bench's flags with RocksDB's names, meanings and defaults
 // (tools/db_bench_tool.cc). Flags RocksDB has but Sediment does not use are accepted with a
-// one-line warning; an unknown flag or a bad value is a UsageError (exit status 2).
+// one-line warning; an unknown flag, a bad value or an unknown benchmark is a UsageError (exit
+// status 2) whose message names it, in RocksDB's words ("unknown command line flag 'x'",
+// "illegal value 'abc' specified for int64 flag 'num'"). Value type; no shared state.
 @_spi(Internals) import Sediment
 
 /// Every db_bench setting.
@@ -44,6 +46,17 @@ package struct DBBenchConfig: Sendable {
     package var seekNexts = 0
     package var reportJSON: String? = nil
     package var batchSize = 1
+    /// `--deletes`: deletes for deleteseq/deleterandom; -1 means `--num`.
+    package var deletes = -1
+    /// `--stats_interval`: report every this many ops per thread (0: off, unless
+    /// `--stats_interval_seconds` is set, which makes it 1000 as in RocksDB).
+    package var statsInterval = 0
+    /// `--stats_per_interval`: with interval reports, thread 0 also prints the engine's stats.
+    package var statsPerInterval = false
+    /// `--progress_reports`: "... finished N ops" on stderr (default true).
+    package var progressReports = true
+    /// True when `--seed` was 0 and a clock-based seed was chosen (the header says so).
+    package var seedWasZero = false
     /// Flags accepted for RocksDB compatibility but not used by Sediment.
     package var ignored: [String] = []
     /// True when no flag was given: the README's quick, representative run.
@@ -64,8 +77,15 @@ package struct DBBenchConfig: Sendable {
         "use_existing_keys", "max_total_wal_size", "delayed_write_rate", "soft_pending_compaction_bytes_limit",
         "hard_pending_compaction_bytes_limit", "partition_index_and_filters", "index_type",
         "enable_index_compression", "prefix_size", "keys_per_prefix", "use_blob_db", "enable_blob_files",
-        "perf_level", "stats_per_interval", "stats_dump_period_sec", "write_buffer_manager",
-        "cache_high_pri_pool_ratio", "compressed_cache_size", "row_cache_size", "progress_reports",
+        "perf_level", "stats_dump_period_sec", "write_buffer_manager",
+        "cache_high_pri_pool_ratio", "compressed_cache_size", "row_cache_size",
+    ]
+
+    /// Every benchmark name db_bench knows.
+    static let knownBenchmarks: Set<String> = [
+        "fillseq", "fillrandom", "overwrite", "fillsync", "readrandom", "readmissing", "readseq",
+        "readreverse", "seekrandom", "readwhilewriting", "deleteseq", "deleterandom", "flush", "compact",
+        "waitforcompaction", "stats", "levelstats", "sstables",
     ]
 
     /// Parses db_bench's command line. With no arguments, the quick default run.
@@ -76,6 +96,7 @@ package struct DBBenchConfig: Sendable {
             c.num = 200_000
             c.benchmarks = ["fillseq", "fillrandom", "overwrite", "readrandom", "readseq", "readreverse",
                             "seekrandom", "deleterandom", "fillsync", "stats"]
+            c.seed = 301
             return c
         }
         for (name, value) in try parseFlags(arguments) {
@@ -84,24 +105,43 @@ package struct DBBenchConfig: Sendable {
         if c.num <= 0 { throw UsageError("--num must be positive, got \(c.num)") }
         if c.threads <= 0 { throw UsageError("--threads must be positive, got \(c.threads)") }
         if c.keySize < 1 || c.keySize > 1 << 20 { throw UsageError("--key_size must be in 1...1048576, got \(c.keySize)") }
-        if c.valueSize < 0 { throw UsageError("--value_size must not be negative") }
+        if c.valueSize < 0 { throw UsageError("--value_size must not be negative, got \(c.valueSize)") }
+        if c.compressionRatio <= 0 || c.compressionRatio > 1 {
+            throw UsageError("--compression_ratio must be in (0, 1], got \(c.compressionRatio)")
+        }
+        if c.duration < 0 { throw UsageError("--duration must not be negative, got \(c.duration)") }
+        if c.statsIntervalSeconds < 0 { throw UsageError("--stats_interval_seconds must not be negative") }
+        if c.seekNexts < 0 { throw UsageError("--seek_nexts must not be negative, got \(c.seekNexts)") }
+        if c.batchSize < 1 { throw UsageError("--batch_size must be positive, got \(c.batchSize)") }
+        if c.numLevels < 2 { throw UsageError("--num_levels must be at least 2, got \(c.numLevels)") }
+        if c.benchmarks.isEmpty { throw UsageError("--benchmarks is empty") }
+        for b in c.benchmarks where !knownBenchmarks.contains(b) {
+            throw UsageError("unknown benchmark '\(b)' in --benchmarks")
+        }
+        if c.statsIntervalSeconds > 0 && c.statsInterval == 0 { c.statsInterval = 1000 }
         return c
     }
 
     private mutating func apply(name: String, value: String) throws(UsageError) {
         func int() throws(UsageError) -> Int {
-            guard let v = Int(value) else { throw UsageError("invalid value '\(value)' for --\(name): expected an integer") }
+            guard let v = Int(value) else { throw UsageError("illegal value '\(value)' specified for int64 flag '\(name)'") }
+            return v
+        }
+        func uint() throws(UsageError) -> UInt64 {
+            guard let v = UInt64(value) else { throw UsageError("illegal value '\(value)' specified for uint64 flag '\(name)'") }
             return v
         }
         func double() throws(UsageError) -> Double {
-            guard let v = Double(value) else { throw UsageError("invalid value '\(value)' for --\(name): expected a number") }
+            guard let v = Double(value), v.isFinite else {
+                throw UsageError("illegal value '\(value)' specified for double flag '\(name)'")
+            }
             return v
         }
         func bool() throws(UsageError) -> Bool {
             switch value.lowercased() {
-            case "1", "true", "yes": return true
-            case "0", "false", "no": return false
-            default: throw UsageError("invalid value '\(value)' for --\(name): expected 0/1 or true/false")
+            case "1", "true", "t", "yes", "y": return true
+            case "0", "false", "f", "no", "n": return false
+            default: throw UsageError("illegal value '\(value)' specified for bool flag '\(name)'")
             }
         }
         switch name {
@@ -118,7 +158,7 @@ package struct DBBenchConfig: Sendable {
             case "none": compressionType = .none
             case "lz4": compressionType = .lz4
             case "zlib": compressionType = .zlib
-            default: throw UsageError("invalid value '\(value)' for --compression_type: Sediment supports none, lz4, zlib")
+            default: throw UsageError("illegal value '\(value)' specified for flag 'compression_type' (Sediment supports none, lz4, zlib)")
             }
         case "db": db = value
         case "use_existing_db": useExistingDB = try bool()
@@ -141,18 +181,18 @@ package struct DBBenchConfig: Sendable {
         case "disable_wal": disableWAL = try bool()
         case "histogram": histogram = try bool()
         case "statistics": statistics = try bool()
-        case "seed":
-            guard let v = UInt64(value) else { throw UsageError("invalid value '\(value)' for --seed") }
-            seed = v
+        case "seed": seed = try uint()
         case "duration": duration = try int()
-        case "benchmark_write_rate_limit":
-            guard let v = UInt64(value) else { throw UsageError("invalid value '\(value)' for --benchmark_write_rate_limit") }
-            benchmarkWriteRateLimit = v
+        case "benchmark_write_rate_limit": benchmarkWriteRateLimit = try uint()
         case "stats_interval_seconds": statsIntervalSeconds = try int()
         case "verify_checksum": verifyChecksum = try bool()
         case "seek_nexts": seekNexts = try int()
         case "report_json": reportJSON = value
-        case "batch_size": batchSize = max(1, try int())
+        case "batch_size": batchSize = try int()
+        case "deletes": deletes = try int()
+        case "stats_interval": statsInterval = try int()
+        case "stats_per_interval": statsPerInterval = try bool()
+        case "progress_reports": progressReports = try bool()
         default:
             if DBBenchConfig.ignoredFlags.contains(name) {
                 ignored.append(name)
@@ -181,6 +221,7 @@ package struct DBBenchConfig: Sendable {
         o.maxBytesForLevelMultiplier = maxBytesForLevelMultiplier
         o.numLevels = numLevels
         o.maxBackgroundJobs = maxBackgroundJobs
+        o.createIfMissing = !useExistingDB
         return o
     }
 }

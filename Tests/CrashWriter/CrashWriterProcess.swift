@@ -1,10 +1,11 @@
 // CrashWriter logic (kept out of main.swift so that nothing is main-actor isolated): a test helper process for the kill -9 crash test (Engine/CrashTests.swift).
 // Usage: CrashWriter DBPATH SYNC(0|1) ROUND
-// Four threads write keys "r<round>-t<thread>-<i>" through the public API (puts, batches of
-// three, an occasional delete, an occasional flush) and, after each acknowledged write, print
-// "intent <key> <value-or-DEL>" before and "ack <key> <value-or-DEL>" after, each with one
-// write(2), so the parent knows exactly what was
-// acknowledged before it killed the process.
+// Four threads write keys "r<round>-t<thread>-<i>" through the public API: puts, batches of
+// three, an occasional delete, a flush now and then (thread 0) and a compactRange now and then
+// (thread 1). Before each write the thread prints one "intent <key> <value-or-DEL> <batch>" line
+// per key, after it one "ack <key> <value-or-DEL>" line per key (`<batch>` is "-" for a single
+// write, else an id shared by the batch's keys), each line with one write(2), so the parent
+// knows exactly what was acknowledged, and what was in flight, when it killed the process.
 import Glibc
 import Sediment
 
@@ -18,7 +19,10 @@ enum CrashWriterProcess {
         }
         let sync = args[2] == "1"
         var options = Options()
-        options.writeBufferSize = 256 << 10
+        options.writeBufferSize = 64 << 10
+        options.level0FileNumCompactionTrigger = 2
+        options.targetFileSizeBase = 64 << 10
+        options.maxBytesForLevelBase = 256 << 10
         let db: Database
         do { db = try Database(path: args[1], options: options) } catch {
             let m = "open failed: \(error)\n"
@@ -58,20 +62,25 @@ enum CrashWriterProcess {
                     do {
                         if i % 10 == 9 {
                             var batch = WriteBatch()
-                            for j in 0..<3 { batch.put(Array("\(key)-b\(j)".utf8), Array("batch-\(i)-\(j)".utf8)) }
+                            let id = "\(round).\(t).\(i)"
+                            for j in 0..<3 {
+                                ack("intent \(key)-b\(j) batch-\(i)-\(j) \(id)")
+                                batch.put(Array("\(key)-b\(j)".utf8), Array("batch-\(i)-\(j)".utf8))
+                            }
                             try db.write(batch, options: w)
                             for j in 0..<3 { ack("ack \(key)-b\(j) batch-\(i)-\(j)") }
                         } else if i % 17 == 16 {
-                            ack("intent r\(round)-t\(t)-\(i - 1) DEL")
-                        try db.delete(Array("r\(round)-t\(t)-\(i - 1)".utf8), options: w)
+                            ack("intent r\(round)-t\(t)-\(i - 1) DEL -")
+                            try db.delete(Array("r\(round)-t\(t)-\(i - 1)".utf8), options: w)
                             ack("ack r\(round)-t\(t)-\(i - 1) DEL")
                         } else {
                             let value = "value-\(i)-" + String(repeating: "x", count: i % 50)
-                            ack("intent \(key) \(value)")
-                        try db.put(Array(key.utf8), Array(value.utf8), options: w)
+                            ack("intent \(key) \(value) -")
+                            try db.put(Array(key.utf8), Array(value.utf8), options: w)
                             ack("ack \(key) \(value)")
                         }
                         if t == 0 && i % 500 == 499 { try db.flush() }
+                        if t == 1 && i % 900 == 899 { try db.compactRange() }
                     } catch {
                         ack("error \(error)")
                     }

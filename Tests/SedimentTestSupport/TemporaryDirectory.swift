@@ -3,7 +3,20 @@ import Glibc
 
 /// Creates a fresh temporary directory, runs `body` with its path, then removes it.
 public func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
-    var template = Array("/tmp/sediment-test-XXXXXX".utf8CString)
+    try withTemporaryDirectory(under: "/tmp", body)
+}
+
+/// Like `withTemporaryDirectory`, but in memory (`/dev/shm`) when the machine has it, where
+/// fsync costs nothing: for crash and corruption loops that open hundreds of databases.
+public func withMemoryBackedTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
+    var st = stat()
+    let shm = stat("/dev/shm", &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR && access("/dev/shm", W_OK) == 0
+    return try withTemporaryDirectory(under: shm ? "/dev/shm" : "/tmp", body)
+}
+
+/// Creates a fresh directory under `parent`, runs `body` with its path, then removes it.
+public func withTemporaryDirectory<T>(under parent: String, _ body: (String) throws -> T) throws -> T {
+    var template = Array("\(parent)/sediment-test-XXXXXX".utf8CString)
     let path = template.withUnsafeMutableBufferPointer { buf -> String? in
         guard let p = mkdtemp(buf.baseAddress!) else { return nil }
         return String(cString: p)
@@ -36,9 +49,10 @@ public struct TestSupportError: Error, CustomStringConvertible {
 
 /// The repository's Fixtures/ directory, found from this file's path.
 public func fixturesDirectory(file: StaticString = #filePath) -> String {
-    var parts = "\(file)".split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3) // Tests/SedimentTestSupport/TemporaryDirectory.swift
-    return parts.joined(separator: "/") + "/Fixtures"
+    // `file` is the caller's path, somewhere under <root>/Tests/: cut at the last "Tests".
+    let parts = "\(file)".split(separator: "/", omittingEmptySubsequences: false)
+    let tests = parts.lastIndex(of: "Tests") ?? max(0, parts.count - 3)
+    return parts[..<tests].joined(separator: "/") + "/Fixtures"
 }
 
 /// A deterministic random generator (SplitMix64) seeded from SEDIMENT_SEED or the given seed.

@@ -116,6 +116,9 @@ struct CompactionJob {
             }
             if let e = input.error { throw e }
             try writer.finish(into: &result)
+            // The outputs' directory entries must be durable before the MANIFEST names them:
+            // otherwise power loss can leave a MANIFEST naming tables that vanished.
+            if !result.outputs.isEmpty { try options.fileSystem.syncDirectory(directory) }
         } catch {
             writer.abandon()
             for f in result.outputs { try? options.fileSystem.removeFile(FileNames.table(directory, f.number)) }

@@ -94,9 +94,8 @@ extension DatabaseCore {
             do {
                 try versions.logAndApply(edit)
             } catch {
-                // The outputs stay on disk: the failed MANIFEST append may still have reached
-                // the disk and name them. The next open removes them if it does not.
-                for n in allocated.numbers { state.pendingOutputs.remove(n) }
+                // The outputs stay (and stay pending): the edit may be on disk after a failed
+                // sync, so a reopen may need them; the next open deletes them if unused.
                 let e = asSedimentError(error)
                 state.backgroundError = e
                 return e

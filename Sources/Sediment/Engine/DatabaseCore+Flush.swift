@@ -24,7 +24,8 @@ extension DatabaseCore {
         }
         monitor.lock()
         state.flushing = false
-        defer { state.pendingOutputs.remove(number) }
+        var keepPending = false
+        defer { if !keepPending { state.pendingOutputs.remove(number) } }
         switch result {
         case .success(let meta):
             var edit = VersionEdit()
@@ -45,9 +46,13 @@ extension DatabaseCore {
                 state.stats.flushNanoseconds += Clock.nanoseconds() - start
                 deleteObsoleteFiles()
             } catch let error as SedimentError {
-                try? fileSystem.removeFile(FileNames.table(path, number))
+                // The edit may have reached the disk (a failed sync leaves that unknown, a failed
+                // directory sync after CURRENT's rename too): keep the table, or a reopen could
+                // find the MANIFEST naming a missing file. The next open deletes it if unused.
+                keepPending = true
                 state.backgroundError = error
             } catch {
+                keepPending = true
                 state.backgroundError = .io(file: FileNames.manifest(path, versions.manifestFileNumber), errno: 0, message: "\(error)")
             }
         case .failure(let error):

@@ -37,7 +37,7 @@ extension DatabaseCore {
             case "stats":
                 return statsText(version)
             case "sstables":
-                return sstables(version)
+                return sstablesText(version)
             case "num-running-compactions":
                 return String(state.runningCompactions)
             case "background-errors":
@@ -58,15 +58,17 @@ extension DatabaseCore {
         return out
     }
 
-    /// Like `rocksdb.sstables`, in Pebble's notation: a header per level, then one line per
-    /// table: `000012:[a#5,SET-k#9,DEL] size=1234 seqs=[5-9]`.
-    private func sstables(_ version: Version) -> String {
+    /// RocksDB's "rocksdb.sstables" shape: per level "--- level N --- version# V ---", then one
+    /// " number:size[smallest .. largest]" line per table (keys in `a#5,SET` notation). Sediment
+    /// has no version counter; V is the next file number, which grows with every new version.
+    private func sstablesText(_ version: Version) -> String {
         var out = ""
-        for (level, files) in version.levels.enumerated() {
-            out += "--- level \(level) --- \(files.count) tables ---\n"
+        for (i, files) in version.levels.enumerated() {
+            out += "--- level \(i) --- version# \(versions.nextFileNumber) ---\n"
             for f in files {
-                out += "  \(f) size=\(f.size) seqs=[\(f.smallestSequence)-\(f.largestSequence)]"
-                    + (state.compactingTables.contains(f.number) ? " (compacting)" : "") + "\n"
+                let small = InternalKey(encoded: f.smallest)?.description ?? "?"
+                let large = InternalKey(encoded: f.largest)?.description ?? "?"
+                out += " \(f.number):\(f.size)[\(small) .. \(large)]\n"
             }
         }
         return out

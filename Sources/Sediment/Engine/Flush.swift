@@ -4,11 +4,12 @@
 // partial file is removed and the error rethrown (the memtable and its log stay as they were).
 
 /// The arena chunk size for a memtable: an eighth of the write buffer (as RocksDB's
-/// arena_block_size), between 4 KiB and 1 MiB, so that small write buffers are not filled by
-/// one chunk's reservation.
+/// arena_block_size), between 4 KiB and 8 MiB, so that small write buffers are not filled by
+/// one chunk's reservation; from 2 MiB up, a multiple of 2 MiB so the arena can use huge pages.
 func arenaBlockSize(for options: Options) -> Int {
-    let eighth = options.writeBufferSize / 8
-    return min(1 << 20, max(4096, (eighth + 4095) / 4096 * 4096))
+    let eighth = min(8 << 20, max(4096, options.writeBufferSize / 8))
+    if eighth >= Arena.hugePageBytes { return eighth / Arena.hugePageBytes * Arena.hugePageBytes }
+    return (eighth + 4095) / 4096 * 4096
 }
 
 enum Flush {

@@ -9,7 +9,9 @@
 //  4. Recovered writes are flushed to level-0 tables (more than one when they exceed the write
 //     buffer), a fresh log is started, and one VersionEdit records the tables, the new log
 //     number and the last sequence; only then are the replayed logs deleted.
-//  5. Sequence numbers never go backwards: the last sequence is the maximum of the MANIFEST's
+//  5. A log the engine cannot apply (`.notSupported` records, damage beyond the recovery mode)
+//     fails the open before anything is recorded; tables already written from it are removed.
+//  6. Sequence numbers never go backwards: the last sequence is the maximum of the MANIFEST's
 //     and every replayed batch's.
 
 enum Recovery {
@@ -40,35 +42,42 @@ enum Recovery {
             mem = MemTable(arenaBlockSize: arenaBlockSize(for: options))
         }
 
-        replay: for number in logs {
-            let logPath = FileNames.log(directory, number)
-            let reader = RecordReader(file: try fs.openForReading(logPath), mode: options.walRecoveryMode)
-            while let record = try reader.readRecord() {
-                let batch = WriteBatch(encoded: record)
-                do {
-                    guard record.count >= WriteBatch.headerSize else {
-                        throw SedimentError.corruption(file: logPath, offset: Int64(reader.lastRecordEndOffset),
-                                                       message: "log record of \(record.count) bytes is shorter than a batch header")
+        do {
+            replay: for number in logs {
+                let logPath = FileNames.log(directory, number)
+                let reader = RecordReader(file: try fs.openForReading(logPath), mode: options.walRecoveryMode)
+                while let record = try reader.readRecord() {
+                    let batch = WriteBatch(encoded: record)
+                    do {
+                        guard record.count >= WriteBatch.headerSize else {
+                            throw SedimentError.corruption(file: logPath, offset: Int64(reader.lastRecordEndOffset),
+                                                           message: "log record of \(record.count) bytes is shorter than a batch header")
+                        }
+                        try batch.forEach(file: logPath) { _, _, _ in }
+                    } catch let error as SedimentError {
+                        switch (options.walRecoveryMode, error) {
+                        case (.skipAnyCorruptedRecords, .corruption): continue
+                        case (.pointInTime, .corruption): break replay
+                        default: throw error
+                        }
                     }
-                    try batch.forEach(file: logPath) { _, _, _ in }
-                } catch let error as SedimentError {
-                    switch (options.walRecoveryMode, error) {
-                    case (.skipAnyCorruptedRecords, .corruption): continue
-                    case (.pointInTime, .corruption): break replay
-                    default: throw error
+                    var seq = batch.sequence
+                    try batch.forEach(file: logPath) { kind, key, value in
+                        mem.add(sequence: seq, kind: kind, key: key, value: value)
+                        seq += 1
                     }
+                    if batch.count > 0 { lastSequence = max(lastSequence, batch.sequence + UInt64(batch.count) - 1) }
+                    if mem.approximateMemoryUsage > options.writeBufferSize { try flushRecovered() }
                 }
-                var seq = batch.sequence
-                try batch.forEach(file: logPath) { kind, key, value in
-                    mem.add(sequence: seq, kind: kind, key: key, value: value)
-                    seq += 1
-                }
-                if batch.count > 0 { lastSequence = max(lastSequence, batch.sequence + UInt64(batch.count) - 1) }
-                if mem.approximateMemoryUsage > options.writeBufferSize { try flushRecovered() }
+                if reader.stoppedAtCorruption { break replay }
             }
-            if reader.stoppedAtCorruption { break replay }
+            try flushRecovered()
+        } catch {
+            // Nothing reached the MANIFEST: remove the tables written so far, so that a refused
+            // (.notSupported) or damaged log leaves the directory as it found it.
+            for f in edit.newFiles { try? fs.removeFile(FileNames.table(directory, f.file.number)) }
+            throw error
         }
-        try flushRecovered()
 
         let logNumber = versions.newFileNumber()
         let log = try WriteAheadLog.create(fileSystem: fs, directory: directory, number: logNumber)

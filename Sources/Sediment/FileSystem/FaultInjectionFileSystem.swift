@@ -6,8 +6,15 @@
 // entries". `dropUnsyncedData()` cuts each file back to its synced length and removes the
 // unsynced entries, which is what a machine that lost power could leave behind.
 //
+// A rename over an existing, durable file remembers the replaced file's synced bytes until the
+// directory is synced: power loss before that brings the old file back (as a real file system
+// would for CURRENT), instead of leaving no file at all.
+//
 // Faults: `inject(_:)` adds a rule failing chosen operations (by kind and path substring) with
-// a chosen error, a number of times or forever. Thread-safe: all state sits behind one mutex.
+// a chosen error, a number of times or forever. `freeze(afterOperations:)` arms a crash at a
+// chosen point: the first `n` mutating operations succeed, then everything freezes, so a test
+// can crash at every point of a flush, compaction or MANIFEST switch.
+// Thread-safe: all state sits behind one mutex.
 
 /// A FileSystem wrapper that can lose unsynced data and fail chosen operations.
 public final class FaultInjectionFileSystem: FileSystem {
@@ -39,6 +46,14 @@ public final class FaultInjectionFileSystem: FileSystem {
         var faults: [Fault] = []
         var counts: [Operation: Int] = [:]
         var frozen = false
+        /// Mutating operations attempted so far (see `mutatingOperationCount`).
+        var mutatingCount = 0
+        /// When set, the mutating operation with this index (0-based) and every later one fail.
+        var freezeAt: Int? = nil
+        /// One-shot faults by mutating-operation index: that operation fails with the error.
+        var failAt: [Int: SedimentError] = [:]
+        /// Synced contents of durable files replaced by a rename whose directory is not yet synced.
+        var replaced: [String: [UInt8]] = [:]
     }
 
     /// The wrapped file system.
@@ -77,9 +92,39 @@ public final class FaultInjectionFileSystem: FileSystem {
         state.withLock { $0.frozen = true }
     }
 
-    /// Lets operations reach the disk again after `freeze()`.
+    /// Lets operations reach the disk again after `freeze()` (and disarms
+    /// `freeze(afterOperations:)`).
     public func thaw() {
-        state.withLock { $0.frozen = false }
+        state.withLock { s in
+            s.frozen = false
+            s.freezeAt = nil
+        }
+    }
+
+    /// Arms a crash: the next `count` mutating operations (create, append, sync, rename,
+    /// remove, syncDirectory, createDirectory) succeed, and from the one after that on the file
+    /// system is frozen as by `freeze()`.
+    /// - Precondition: `count >= 0`.
+    public func freeze(afterOperations count: Int) {
+        state.withLock { s in s.freezeAt = s.mutatingCount + max(0, count) }
+    }
+
+    /// Fails only the mutating operation `count` operations from now (0: the next one) with
+    /// `error`, as Pebble's errorfs does by index; operations before and after succeed. A test
+    /// sweeping `count` over every operation of a flush hits each of its syscalls once.
+    public func failOnce(afterOperations count: Int, with error: SedimentError) {
+        state.withLock { s in s.failAt[s.mutatingCount + max(0, count)] = error }
+    }
+
+    /// True once `freeze()` was called or a `freeze(afterOperations:)` trigger fired.
+    public var isFrozen: Bool {
+        state.withLock { $0.frozen }
+    }
+
+    /// How many mutating operations have been attempted since this file system was made
+    /// (frozen ones included): the scale for choosing a `freeze(afterOperations:)` point.
+    public var mutatingOperationCount: Int {
+        state.withLock { $0.mutatingCount }
     }
 
     static let mutatingOperations: Set<Operation> = [.create, .append, .sync, .rename, .remove, .syncDirectory, .createDirectory]
@@ -88,7 +133,15 @@ public final class FaultInjectionFileSystem: FileSystem {
     func check(_ operation: Operation, _ path: String) throws {
         let error: SedimentError? = state.withLock { s in
             s.counts[operation, default: 0] += 1
-            if s.frozen && FaultInjectionFileSystem.mutatingOperations.contains(operation) {
+            let mutating = FaultInjectionFileSystem.mutatingOperations.contains(operation)
+            var oneShot: SedimentError? = nil
+            if mutating {
+                if let at = s.freezeAt, s.mutatingCount >= at { s.frozen = true }
+                oneShot = s.failAt.removeValue(forKey: s.mutatingCount)
+                s.mutatingCount += 1
+            }
+            if let oneShot, !s.frozen { return oneShot }
+            if s.frozen && mutating {
                 return .io(file: path, errno: 5, message: "\(operation.rawValue): file system frozen (simulated crash)")
             }
             for i in s.faults.indices where s.faults[i].operation == operation {
@@ -113,6 +166,10 @@ public final class FaultInjectionFileSystem: FileSystem {
         let snapshot = state.withLock { s -> State in
             let copy = s
             s.unsyncedEntries.removeAll()
+            s.replaced.removeAll()
+            for (path, bytes) in copy.replaced where copy.unsyncedEntries.contains(path) {
+                s.syncedLength[path] = UInt64(bytes.count)
+            }
             for (path, synced) in s.syncedLength { s.currentLength[path] = synced }
             for path in copy.unsyncedEntries {
                 s.syncedLength[path] = nil
@@ -120,8 +177,13 @@ public final class FaultInjectionFileSystem: FileSystem {
             }
             return copy
         }
-        for path in snapshot.unsyncedEntries where base.fileExists(path) {
-            try base.removeFile(path)
+        for path in snapshot.unsyncedEntries {
+            if let old = snapshot.replaced[path] {
+                // The rename never became durable: the replaced file is what the disk holds.
+                try base.writeWholeFile(path, old, sync: true)
+            } else if base.fileExists(path) {
+                try base.removeFile(path)
+            }
         }
         for (path, synced) in snapshot.syncedLength where !snapshot.unsyncedEntries.contains(path) {
             guard base.fileExists(path) else { continue }
@@ -184,8 +246,18 @@ public final class FaultInjectionFileSystem: FileSystem {
 
     public func rename(_ source: String, to destination: String) throws {
         try check(.rename, source)
+        let durableDestination = state.withLock { s in
+            s.replaced[destination] == nil && !s.unsyncedEntries.contains(destination)
+        }
+        var old: [UInt8]? = nil
+        if durableDestination && base.fileExists(destination) {
+            let bytes = try base.readWholeFile(destination)
+            let synced = state.withLock { $0.syncedLength[destination] } ?? UInt64(bytes.count)
+            old = Array(bytes.prefix(Int(min(synced, UInt64(bytes.count)))))
+        }
         try base.rename(source, to: destination)
         state.withLock { s in
+            if let old, s.replaced[destination] == nil { s.replaced[destination] = old }
             s.syncedLength[destination] = s.syncedLength.removeValue(forKey: source)
             s.currentLength[destination] = s.currentLength.removeValue(forKey: source)
             s.unsyncedEntries.remove(source)
@@ -199,9 +271,9 @@ public final class FaultInjectionFileSystem: FileSystem {
         try base.syncDirectory(directory)
         let prefix = directory.hasSuffix("/") ? directory : directory + "/"
         state.withLock { s in
-            s.unsyncedEntries = s.unsyncedEntries.filter { p in
-                !(p.hasPrefix(prefix) && !p.dropFirst(prefix.count).contains("/"))
-            }
+            func inDirectory(_ p: String) -> Bool { p.hasPrefix(prefix) && !p.dropFirst(prefix.count).contains("/") }
+            s.unsyncedEntries = s.unsyncedEntries.filter { !inDirectory($0) }
+            s.replaced = s.replaced.filter { !inDirectory($0.key) }
         }
     }
 

@@ -35,6 +35,8 @@ final class VersionSet {
     private(set) var nextFileNumber: UInt64 = 2
     /// The number of the MANIFEST in use (the one CURRENT names).
     private(set) var manifestFileNumber: UInt64 = 0
+    /// True when `recover` found the MANIFEST's last record torn (and ignored it).
+    var recoveredTornTail = false
     /// The open MANIFEST, or nil when the next edit must start a new one.
     private var manifest: RecordWriter?
 
@@ -177,27 +179,31 @@ final class VersionSet {
     }
 
     /// Creates MANIFEST-`number` holding `records`, syncs it and the directory, then points
-    /// CURRENT at it. On failure removes the new MANIFEST (best effort) and rethrows.
+    /// CURRENT at it. On failure before CURRENT was renamed, removes the new MANIFEST (best
+    /// effort) and rethrows. Once the rename has happened CURRENT may name the new MANIFEST on
+    /// disk (only the directory sync failed), so the MANIFEST is kept: removing it would leave
+    /// CURRENT naming a missing file and the database unopenable.
     private func startManifest(number: UInt64, records: [[UInt8]]) throws -> RecordWriter {
         let name = FileNames.manifest(path, number)
         let file = try fileSystem.createForWriting(name)
         let writer = RecordWriter(file: file)
+        var currentRenamed = false
         do {
             for r in records { try writer.addRecord(r) }
             try writer.sync()
             try fileSystem.syncDirectory(path)
-            try setCurrent(manifestNumber: number)
+            try setCurrent(manifestNumber: number, renamed: &currentRenamed)
             return writer
         } catch {
             try? file.close()
-            try? fileSystem.removeFile(name)
+            if !currentRenamed { try? fileSystem.removeFile(name) }
             throw error
         }
     }
 
     /// Replaces CURRENT so it names MANIFEST-`manifestNumber`: write `NNNNNN.dbtmp`, fsync it,
-    /// rename it over CURRENT, fsync the directory.
-    private func setCurrent(manifestNumber: UInt64) throws {
+    /// rename it over CURRENT, fsync the directory. Sets `renamed` once the rename succeeded.
+    private func setCurrent(manifestNumber: UInt64, renamed: inout Bool) throws {
         let temp = FileNames.temp(path, manifestNumber)
         let contents = Array("MANIFEST-\(FileNames.padded(manifestNumber))\n".utf8)
         do {
@@ -207,6 +213,7 @@ final class VersionSet {
             try? fileSystem.removeFile(temp)
             throw error
         }
+        renamed = true
         try fileSystem.syncDirectory(path)
     }
 }

@@ -1,0 +1,135 @@
+// DBBenchReportTests: db_bench's report lines and histogram in RocksDB's format, checked with
+// the same reading that ../shared/bench/vs-rocksdb's parse_report applies to RocksDB's output
+// (fields found by the words after them: micros/op, ops/sec, operations;, MB/s, "(F of N found)",
+// and P50:/P99:/P99.9: on the first Percentiles: line), plus RocksDB's bucket limits and
+// percentile interpolation on known data, and the mt19937_64 generator RocksDB draws keys from.
+import Testing
+@testable import SedimentTools
+
+/// vs-rocksdb's parse_report, in Swift: the figures of `name`'s report line in `text`.
+func parseReport(_ text: String, _ name: String) -> [String: String]? {
+    var out: [String: String] = [:]
+    var got = false
+    for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+        if !got {
+            guard line.wholeMatch(of: /^\w+[ \t]*:.*micros\/op.*/) != nil,
+                  line.hasPrefix(name), line.dropFirst(name.count).drop(while: { $0 == " " || $0 == "\t" }).first == ":"
+            else { continue }
+            let f = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            for i in 1..<f.count {
+                switch f[i] {
+                case "micros/op": out["us"] = f[i - 1]
+                case "ops/sec": out["ops"] = f[i - 1]
+                case "operations;": out["count"] = f[i - 1]
+                case "MB/s": out["mb"] = f[i - 1]
+                default: break
+                }
+            }
+            if let m = line.firstMatch(of: /\(([0-9]+) of [0-9]+ found\)/) { out["found"] = String(m.1) }
+            got = true
+            continue
+        }
+        if line.firstMatch(of: /^[A-Za-z0-9_]+[ \t]*:[ \t]*[0-9.]+ micros\/op/) != nil { break }
+        if line.hasPrefix("Percentiles:") {
+            let f = line.split(separator: " ").map(String.init)
+            for i in 0..<(f.count - 1) {
+                if f[i] == "P50:" { out["p50"] = f[i + 1] }
+                if f[i] == "P99:" { out["p99"] = f[i + 1] }
+                if f[i] == "P99.9:" { out["p999"] = f[i + 1] }
+            }
+            break
+        }
+    }
+    return got ? out : nil
+}
+
+/// True when `s` is a number as parse_report's num() accepts it.
+func isNumber(_ s: String?) -> Bool { s.map { $0.wholeMatch(of: /[0-9.]+/) != nil } ?? false }
+
+@Suite struct DBBenchReportTests {
+    static func stats(_ name: String, done: UInt64, bytes: UInt64, message: String = "") -> BenchStats {
+        var s = BenchStats()
+        s.name = name
+        s.done = done
+        s.bytes = bytes
+        s.seconds = 2.5
+        s.startMicros = 1_000_000
+        s.finishMicros = 3_500_000
+        s.message = message
+        s.operation = .read
+        for v in [1, 2, 2, 3, 5, 8, 13, 100] as [UInt64] { s.histogram.add(v) }
+        return s
+    }
+
+    @Test func reportLineHasRocksDBsShape() {
+        let s = Self.stats("readrandom", done: 1_000_000, bytes: 116_000_000, message: "(632120 of 1000000 found)\n")
+        let text = s.reportText(histogram: true)
+        let first = text.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(first == "readrandom   :       2.500 micros/op 400000 ops/sec 2.500 seconds 1000000 operations;   44.3 MB/s (632120 of 1000000 found)")
+        // RocksDB keeps the message's newline, then "Microseconds per read:" and the histogram.
+        #expect(text.contains("found)\n\nMicroseconds per read:\nCount: 8 Average: 16.7500  StdDev: "))
+        let r = parseReport(text, "readrandom")
+        #expect(r?["ops"] == "400000" && r?["us"] == "2.500" && r?["count"] == "1000000")
+        #expect(r?["mb"] == "44.3" && r?["found"] == "632120")
+        #expect(isNumber(r?["p50"]) && isNumber(r?["p99"]) && isNumber(r?["p999"]))
+    }
+
+    @Test func writeLineWithoutMessageOrBytes() {
+        let s = Self.stats("deleteseq", done: 10, bytes: 0)
+        let first = s.reportText(histogram: false).split(separator: "\n").first.map(String.init) ?? ""
+        #expect(first == "deleteseq    :  250000.000 micros/op 4 ops/sec 2.500 seconds 10 operations;")
+        let r = parseReport(s.reportText(histogram: false), "deleteseq")
+        #expect(r?["count"] == "10" && r?["mb"] == nil && r?["p99"] == nil)
+    }
+
+    @Test func parsesRocksDBsOwnOutput() {
+        // A real line of RocksDB 7.8.3's db_bench, to prove the parser reads both.
+        let rocks = """
+        readrandom   :       0.809 micros/op 254647 ops/sec 0.004 seconds 1000 operations;   28.2 MB/s (1000 of 1000 found)
+
+        Microseconds per read:
+        Count: 1000 Average: 2.9380  StdDev: 69.55
+        Min: 0  Median: 0.5160  Max: 2201
+        Percentiles: P50: 0.52 P75: 0.77 P99: 1.81 P99.9: 1900.00 P99.99: 2201.00
+        """
+        let r = parseReport(rocks, "readrandom")
+        #expect(r?["ops"] == "254647" && r?["found"] == "1000" && r?["p99"] == "1.81" && r?["p999"] == "1900.00")
+    }
+
+    @Test func bucketLimitsAreRocksDBs() {
+        #expect(Array(benchBucketLimits.prefix(16)) == [1, 2, 3, 4, 6, 10, 15, 22, 34, 51, 76, 110, 170, 250, 380, 580])
+        #expect(benchBucketLimits.count == 109)
+        #expect(BenchHistogram.bucketIndex(0) == 0 && BenchHistogram.bucketIndex(1) == 0)
+        #expect(BenchHistogram.bucketIndex(2) == 1 && BenchHistogram.bucketIndex(3) == 2 && BenchHistogram.bucketIndex(5) == 4)
+    }
+
+    @Test func percentilesOnKnownData() {
+        var h = BenchHistogram()
+        for v in 1...100 as ClosedRange<UInt64> { h.add(v) }
+        #expect(h.count == 100 && h.min == 1 && h.max == 100 && h.average == 50.5)
+        // Bucket (34, 51] holds 35...51 (17 values, 34 before): P50 = 34 + 17 * 16/17 = 50.
+        #expect(abs(h.percentile(50) - 50) < 1e-9)
+        // Bucket (51, 76] holds 52...76 (25 values, 51 before): P75 = 51 + 25 * 24/25 = 75.
+        #expect(abs(h.percentile(75) - 75) < 1e-9)
+        // Bucket (76, 110] holds 77...100: P99 = 76 + 34 * 23/24 = 108.6, clamped to the max.
+        #expect(h.percentile(99) == 100)
+        let text = h.render()
+        #expect(text.hasPrefix("Count: 100 Average: 50.5000  StdDev: 28.87\nMin: 1  Median: 50.0000  Max: 100\n"))
+        #expect(text.contains("Percentiles: P50: 50.00 P75: 75.00 P99: 100.00 P99.9: 100.00 P99.99: 100.00\n"))
+        #expect(text.contains("[       0,       1 ]        1   1.000%   1.000% \n"))
+        #expect(text.contains("(      76,     110 ]       24  24.000% 100.000% #####\n"))
+    }
+
+    @Test func generatorIsMT19937_64() {
+        var r = BenchRandom(seed: 5489)  // std::mt19937_64's default seed
+        #expect(r.next() == 14_514_284_786_278_117_030)
+        for _ in 1..<9999 { _ = r.next() }
+        #expect(r.next() == 9_981_545_732_273_789_042)  // the 10000th value, required by the C++ standard
+    }
+
+    @Test func keysAreBigEndianPaddedWithZeros() {
+        var key = [UInt8](repeating: 0, count: 16)
+        makeBenchKey(0x0102, into: &key)
+        #expect(key == [0, 0, 0, 0, 0, 0, 1, 2] + Array(repeating: 0x30, count: 8))
+    }
+}
