@@ -4,6 +4,8 @@
 // switches alike: tiny write buffer, tiny MANIFEST limit, tiny level targets), abandons the
 // database, drops every unsynced byte and directory entry, and reopens. Checks:
 //   - every write acknowledged with `sync: true` survives with its exact value;
+//   - on odd cycles the disk also keeps a random prefix of each file's unsynced bytes, so logs
+//     and MANIFESTs end in torn records;
 //   - the recovered state is a prefix of the write sequence (no holes): there is an index p
 //     such that every write before p is visible and none after it;
 //   - the reopened database passes `verifyChecksums()`, and cursors agree with gets.
@@ -77,7 +79,14 @@ import SedimentTestSupport
                     // The simulated crash stopped the workload (or the open); fine.
                 }
                 fs.freeze()
-                try fs.dropUnsyncedData()
+                if cycle % 2 == 1 {
+                    // Odd cycles: the disk kept a random prefix of each file's unsynced bytes
+                    // (torn records at the ends of logs and MANIFESTs).
+                    var keepRng = SeededRandom(defaultSeed: rng.next())
+                    try fs.dropUnsyncedData { _, synced, size in synced + keepRng.next() % (size - synced + 1) }
+                } else {
+                    try fs.dropUnsyncedData()
+                }
                 fs.thaw()
                 let ok = try PowerLossTests.check(path: path, options: options, acknowledged: acknowledged,
                                                   lastSynced: lastSynced, context: "cycle \(cycle) crashAt \(crashAt) seed \(rng.seed)")
