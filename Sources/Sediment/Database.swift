@@ -27,7 +27,7 @@ public final class Database: Sendable {
     /// - Throws: `.closed` after `close()`, `.readOnly` after a failed log write or background
     ///   error, `.io`/`.noSpace` when the log write fails.
     public func put(_ key: [UInt8], _ value: [UInt8], options: WriteOptions = WriteOptions()) throws {
-        var batch = WriteBatch()
+        var batch = WriteBatch(reservingCapacity: WriteBatch.putRecordSize(keyCount: key.count, valueCount: value.count))
         batch.put(key, value)
         try core.write(batch, options: options)
     }
@@ -35,7 +35,7 @@ public final class Database: Sendable {
     /// Removes `key` (writes a tombstone).
     /// - Throws: as `put`.
     public func delete(_ key: [UInt8], options: WriteOptions = WriteOptions()) throws {
-        var batch = WriteBatch()
+        var batch = WriteBatch(reservingCapacity: 1 + varintLength(UInt64(key.count)) + key.count)
         batch.delete(key)
         try core.write(batch, options: options)
     }

@@ -25,6 +25,18 @@ public struct WriteBatch: Sendable {
         rep = [UInt8](repeating: 0, count: WriteBatch.headerSize)
     }
 
+    /// An empty batch whose buffer already has room for `byteCount` bytes of records.
+    init(reservingCapacity byteCount: Int) {
+        rep = []
+        rep.reserveCapacity(WriteBatch.headerSize + byteCount)
+        rep.append(contentsOf: repeatElement(0, count: WriteBatch.headerSize))
+    }
+
+    /// The encoded size of a put record of these lengths.
+    static func putRecordSize(keyCount: Int, valueCount: Int) -> Int {
+        1 + varintLength(UInt64(keyCount)) + keyCount + varintLength(UInt64(valueCount)) + valueCount
+    }
+
     /// A batch over already-encoded bytes (from a log record). Validate with `forEach`.
     init(encoded: [UInt8]) {
         rep = encoded

@@ -49,9 +49,10 @@ public struct TestSupportError: Error, CustomStringConvertible {
 
 /// The repository's Fixtures/ directory, found from this file's path.
 public func fixturesDirectory(file: StaticString = #filePath) -> String {
-    var parts = "\(file)".split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3) // Tests/SedimentTestSupport/TemporaryDirectory.swift
-    return parts.joined(separator: "/") + "/Fixtures"
+    // `file` is the caller's path, somewhere under <root>/Tests/: cut at the last "Tests".
+    let parts = "\(file)".split(separator: "/", omittingEmptySubsequences: false)
+    let tests = parts.lastIndex(of: "Tests") ?? max(0, parts.count - 3)
+    return parts[..<tests].joined(separator: "/") + "/Fixtures"
 }
 
 /// A deterministic random generator (SplitMix64) seeded from SEDIMENT_SEED or the given seed.

@@ -1,10 +1,8 @@
 // CompactionJob: executes a Compaction: merges its input tables and writes new tables at the
 // output level, keeping exactly the versions some reader can still see (DESIGN.md §9):
 //
-//  * Stripes: with live snapshots s0 < s1 < ... < sk, an entry with sequence q belongs to
-//    stripe i = the first snapshot with q <= si (stripe k+1, "latest", when none). Readers of
-//    one stripe all see the same newest entry of a key, so of each user key only the newest
-//    entry per stripe is kept; older ones in the same stripe are dropped.
+//  * Stripes (SnapshotStripes.swift): of each user key only the newest entry per snapshot
+//    stripe is kept; older ones in the same stripe are hidden from every reader and dropped.
 //  * A tombstone in stripe 0 (no snapshot can see below it) is dropped too when no deeper
 //    level can hold the key (then nothing remains for it to hide).
 //  * Outputs are cut at `targetFileSizeBase`, and early when the output's range would overlap
@@ -36,6 +34,7 @@ struct CompactionJob {
     /// removed before the error is rethrown.
     func run() throws -> CompactionResult {
         var result = CompactionResult()
+        let stripes = SnapshotStripes(snapshots)
         var children: [any InternalIterator] = []
         for f in compaction.allInputs { result.bytesRead += f.size }
         if compaction.level == 0 {
@@ -89,7 +88,7 @@ struct CompactionJob {
                 let trailer = key.loadFixed64(at: key.count - 8)
                 let sequence = trailer >> 8
                 let kind = UInt8(truncatingIfNeeded: trailer)
-                let stripe = stripeOf(sequence)
+                let stripe = stripes.stripe(of: sequence)
                 var drop = false
                 if stripe == lastStripe {
                     drop = true   // a newer entry in the same stripe hides it
@@ -115,17 +114,6 @@ struct CompactionJob {
             throw error
         }
         return result
-    }
-
-    /// The stripe of `sequence`: index of the first snapshot >= it, or `snapshots.count`.
-    @inline(__always) private func stripeOf(_ sequence: SequenceNumber) -> Int {
-        var lo = 0
-        var hi = snapshots.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if snapshots[mid] >= sequence { hi = mid } else { lo = mid + 1 }
-        }
-        return lo
     }
 
     /// True when no level below the output level has a table whose range holds `user`.

@@ -2,7 +2,7 @@
 //
 //  Score per level: L0 = table count / level0FileNumCompactionTrigger; Ln (n >= 1) = bytes /
 //  target, target(1) = maxBytesForLevelBase, target(n+1) = target(n) * multiplier. The last
-//  level has no score. The highest score above 1 goes first, skipping levels that a running
+//  level has no score. The highest score of at least 1 goes first, skipping levels that a running
 //  compaction holds.
 //  Inputs: from L0, every L0 table (they overlap each other); from Ln, the first table after
 //  the level's round-robin cursor (the largest key of the previous compaction there), wrapping.
@@ -47,13 +47,14 @@ struct CompactionPicker {
         return out
     }
 
-    /// The most urgent compaction, or nil when every score is at most 1 or its levels are busy.
+    /// The most urgent compaction, or nil when every score is below 1 (RocksDB's rule: a level
+    /// at its trigger or target compacts) or its levels are busy.
     /// - Parameters:
     ///   - busyLevels: levels a running compaction reads or writes.
     ///   - cursors: per level, the largest internal key of the last compaction there.
     func pick(_ version: Version, busyLevels: Set<Int>, cursors: [Int: [UInt8]]) -> Compaction? {
         let s = scores(version)
-        let order = s.indices.filter { s[$0] > 1 }.sorted { s[$0] > s[$1] }
+        let order = s.indices.filter { s[$0] >= 1 }.sorted { s[$0] > s[$1] }
         for level in order where !busyLevels.contains(level) && !busyLevels.contains(level + 1) {
             let files = version.files(at: level)
             guard !files.isEmpty else { continue }

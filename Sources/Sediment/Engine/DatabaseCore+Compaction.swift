@@ -78,23 +78,10 @@ extension DatabaseCore {
             return nil
         }
         let allocated = OutputNumbers()
-        let job = CompactionJob(compaction: c, version: versions.current, snapshots: snapshots.sequences(),
-                                directory: path, options: options, tableCache: tableCache,
-                                newFileNumber: { [self] in
-                                    monitor.withLock {
-                                        let n = versions.newFileNumber()
-                                        state.pendingOutputs.insert(n)
-                                        allocated.numbers.append(n)
-                                        return n
-                                    }
-                                })
         monitor.unlock()
-        var outcome: Result<CompactionResult, SedimentError>
-        do {
-            outcome = .success(try job.run())
-        } catch {
-            outcome = .failure(asSedimentError(error))
-        }
+        // The job (and the Version it holds) is gone before the result is installed, so the
+        // input tables are deleted below rather than at the next flush or compaction.
+        let outcome = runJob(c, allocated: allocated)
         monitor.lock()
         switch outcome {
         case .success(let result):
@@ -144,6 +131,28 @@ extension DatabaseCore {
         }
     }
 
+    /// Builds and runs the job for `c` without the lock.
+    /// - Precondition: `monitor` is NOT held (the job takes it to allocate file numbers).
+    private func runJob(_ c: Compaction, allocated: OutputNumbers) -> Result<CompactionResult, SedimentError> {
+        let (version, snapshotList) = monitor.withLock { (versions.current, snapshots.sequences()) }
+        let job = CompactionJob(compaction: c, version: version, snapshots: snapshotList,
+                                directory: path, options: options, tableCache: tableCache,
+                                newFileNumber: { [self] in
+                                    monitor.withLock {
+                                        let n = versions.newFileNumber()
+                                        state.pendingOutputs.insert(n)
+                                        allocated.numbers.append(n)
+                                        return n
+                                    }
+                                })
+        do {
+            return .success(try job.run())
+        } catch {
+            return .failure(asSedimentError(error))
+        }
+    }
+
+    /// Makes sure the level statistics have a row for `level`.
     func ensureLevelStats(_ level: Int) {
         while state.stats.levels.count <= level { state.stats.levels.append(LevelStatistics()) }
     }
@@ -208,7 +217,8 @@ extension DatabaseCore {
         }
     }
 
-    /// Waits until no flush or compaction is due or running.
+    /// Waits until no flush or compaction is due or running, then deletes obsolete tables that
+    /// readers no longer hold.
     func waitForCompactions() throws {
         try monitor.withLock {
             while true {
@@ -217,7 +227,11 @@ extension DatabaseCore {
                 let idle = state.imms.isEmpty && state.runningCompactions == 0 && !state.flushing
                 let due = !options.disableAutoCompactions
                     && picker.pick(versions.current, busyLevels: [], cursors: state.compactionCursors) != nil
-                if idle && !due { return }
+                if idle && !due {
+                    // Tables that cursors held while compactions replaced them go now.
+                    deleteObsoleteFiles()
+                    return
+                }
                 monitor.wait(for: .progress, nanoseconds: 50_000_000)
             }
         }

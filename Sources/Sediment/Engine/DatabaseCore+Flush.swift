@@ -10,11 +10,13 @@ extension DatabaseCore {
         let number = versions.newFileNumber()
         state.pendingOutputs.insert(number)
         state.flushing = true
+        let liveSnapshots = snapshots.sequences()
         monitor.unlock()
         let start = Clock.nanoseconds()
         var result: Result<FileMetadata, SedimentError>
         do {
-            result = .success(try Flush.writeLevel0Table(imm.table, number: number, directory: path, options: options))
+            result = .success(try Flush.writeLevel0Table(imm.table, number: number, directory: path, options: options,
+                                                            snapshots: liveSnapshots))
         } catch let error as SedimentError {
             result = .failure(error)
         } catch {

@@ -123,6 +123,10 @@ extension DatabaseCore {
         out += "Cumulative compaction: \(fixed(Double(sum.bytesWritten) / gb, 2)) GB write, "
             + "\(fixed(Double(sum.bytesRead) / gb, 2)) GB read, \(fixed(secs, 1)) seconds, "
             + "\(fixed(Double(sum.bytesMoved) / gb, 2)) GB moved, \(s.compactionRetries) retries after no space\n"
+        let compactionBytes = sum.bytesWritten - min(sum.bytesWritten, s.flushBytes)
+        let ingest = s.walBytes
+        out += "Table bytes written: \(s.flushBytes) flush + \(compactionBytes) compaction; ingest \(ingest) bytes; "
+            + "write amplification \(fixed(ingest == 0 ? 0 : Double(sum.bytesWritten) / Double(ingest), 2)) (table bytes / ingest)\n"
         out += "\n** DB Stats **\nUptime(secs): \(fixed(uptime, 1)) total\n"
         out += "Cumulative writes: \(humanCount(s.writesApplied)) writes, \(humanCount(s.writeGroups)) commit groups, "
             + "\(fixed(Double(s.writesApplied) / Double(max(s.writeGroups, 1)), 1)) writes per commit group, "

@@ -17,7 +17,8 @@ extension DatabaseCore {
     static let maxGroupBytes = 1 << 20
 
     /// Applies `batch` (nil: switch memtables, for `flush`). Returns when durable as asked.
-    func write(_ batch: WriteBatch?, options: WriteOptions) throws {
+    func write(_ batch: consuming WriteBatch?, options: WriteOptions) throws {
+        let isFlushRequest = batch == nil
         let me = Writer(batch: batch, sync: options.sync, disableWAL: options.disableWAL)
         monitor.lock()
         if state.closed {
@@ -35,13 +36,16 @@ extension DatabaseCore {
         var group: [Writer] = [me]
         var failure: SedimentError? = nil
         do {
-            try makeRoomForWrite(force: batch == nil)
+            try makeRoomForWrite(force: isFlushRequest)
         } catch let error as SedimentError {
             failure = error
         } catch {
             failure = .io(file: path, errno: 0, message: "\(error)")
         }
-        if failure == nil, var combined = batch {
+        if failure == nil, var combined = me.batch {
+            // Take the batch out of the writer so that stamping the sequence below does not
+            // copy its buffer (it is then uniquely referenced).
+            me.batch = nil
             var groupBytes = combined.byteSize
             var wantSync = me.sync
             var index = 1

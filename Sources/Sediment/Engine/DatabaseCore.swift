@@ -67,16 +67,23 @@ final class DatabaseCore: @unchecked Sendable {
                 }
                 try versions.recover()
             } else {
+                try DatabaseCore.checkNoOrphanedDatabase(fs, path)
                 guard options.createIfMissing else {
                     throw SedimentError.invalidArgument("\(path) holds no database (no CURRENT) and createIfMissing is false")
                 }
                 try versions.createNew()
+            }
+            // Never hand out the number of a file already here (a table from an edit the
+            // MANIFEST lost, say): recovery's flush would overwrite it.
+            for name in try fs.children(of: path) {
+                if let (_, number) = FileNames.parse(name) { versions.markFileNumberUsed(number) }
             }
             try DatabaseCore.checkLiveTablesExist(versions, fs, path)
             try TableFeatureCheck.checkLiveTables(versions.current, tableCache)
             let recovered = try Recovery.replayLogs(directory: path, versions: versions, options: options)
             try DatabaseFiles.write(directory: path, options: options, versions: versions)
             state = DatabaseState(mem: MemTable(arenaBlockSize: arenaBlockSize(for: options)), log: recovered.log, lastSequence: recovered.lastSequence)
+            if versions.recoveredTornTail { moveUnreferencedTablesToLost() }
             deleteObsoleteFiles()
             noteVersionInstalled()
             for i in 0..<max(1, options.maxBackgroundJobs) {
@@ -97,6 +104,36 @@ final class DatabaseCore: @unchecked Sendable {
     static func parentDirectory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// After a MANIFEST whose last edit was torn, tables no edit names may be what that edit
+    /// described (a crash mid-append, or a damaged MANIFEST): move them to `lost/` (RocksDB's
+    /// RepairDB convention) instead of deleting them, so nothing is destroyed on a guess.
+    /// Best effort: a table that cannot be moved is left for the next open.
+    private func moveUnreferencedTablesToLost() {
+        guard let names = try? fileSystem.children(of: path) else { return }
+        let live = versions.liveFileNumbers()
+        let lost = path + "/lost"
+        for name in names {
+            guard let (kind, number) = FileNames.parse(name), kind == .table, !live.contains(number) else { continue }
+            if !fileSystem.isDirectory(lost) { try? fileSystem.createDirectory(lost) }
+            try? fileSystem.rename(path + "/" + name, to: lost + "/" + name)
+        }
+        try? fileSystem.syncDirectory(path)
+    }
+
+    /// Refuses to create a new database over the files of one whose CURRENT is gone: creating
+    /// would replay its logs into an empty tree and then delete its tables as obsolete. A lone
+    /// MANIFEST-000001 is a creation that crashed before CURRENT was written, and is reused.
+    /// - Throws: `.corruption` naming CURRENT when tables, logs or a later MANIFEST exist.
+    private static func checkNoOrphanedDatabase(_ fileSystem: any FileSystem, _ path: String) throws {
+        for name in try fileSystem.children(of: path) {
+            guard let (kind, number) = FileNames.parse(name) else { continue }
+            if kind == .table || kind == .log || (kind == .manifest && number > 1) {
+                throw SedimentError.corruption(file: FileNames.current(path), offset: nil,
+                                               message: "CURRENT is missing but \(name) is present; run Database.repair or restore CURRENT")
+            }
+        }
     }
 
     /// Every table the MANIFEST names must be on disk.

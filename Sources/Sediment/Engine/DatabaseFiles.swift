@@ -19,8 +19,10 @@ enum DatabaseFiles {
     static let optionsMarker = "# Written by Sediment: its options in RocksDB's syntax."
 
     /// Writes IDENTITY when missing and a new OPTIONS file under a fresh file number (past every
-    /// OPTIONS file present), then removes older OPTIONS files that Sediment wrote.
-    /// - Throws: `SedimentError` from the file system when a file cannot be written or synced.
+    /// OPTIONS file present), then removes older OPTIONS files that Sediment wrote. As in RocksDB
+    /// (`fail_if_options_file_error` false), a failure to write the OPTIONS file is ignored: the
+    /// file is a convenience for other tools, and the database is complete without it.
+    /// - Throws: `SedimentError` from the file system when IDENTITY cannot be written.
     static func write(directory: String, options: Options, versions: VersionSet) throws {
         let fs = options.fileSystem
         for name in try fs.children(of: directory) {
@@ -30,10 +32,16 @@ enum DatabaseFiles {
         let identity = FileNames.identity(directory)
         if !fs.fileExists(identity) {
             try fs.writeWholeFile(identity, Array(newIdentity().utf8))
+            try fs.syncDirectory(directory)
         }
-        try fs.writeWholeFile(FileNames.options(directory, optionsNumber), Array(optionsFileText(options).utf8))
-        try fs.syncDirectory(directory)
-        for name in try fs.children(of: directory) {
+        do {
+            try fs.writeWholeFile(FileNames.options(directory, optionsNumber), Array(optionsFileText(options).utf8))
+            try fs.syncDirectory(directory)
+        } catch {
+            try? fs.removeFile(FileNames.options(directory, optionsNumber))
+            return
+        }
+        for name in (try? fs.children(of: directory)) ?? [] {
             guard let (kind, number) = FileNames.parse(name), kind == .options, number < optionsNumber else { continue }
             let path = directory + "/" + name
             guard let bytes = try? fs.readWholeFile(path),
@@ -51,9 +59,9 @@ enum DatabaseFiles {
         var text = ""
         for (i, b) in bytes.enumerated() {
             if i == 4 || i == 6 || i == 8 || i == 10 { text += "-" }
-            text += String(b, radix: 16).count == 1 ? "0" + String(b, radix: 16) : String(b, radix: 16)
+            text += hexByte(b)
         }
-        return text
+        return text.lowercased()
     }
 
     /// RocksDB's name for a WAL recovery mode.

@@ -1,5 +1,6 @@
 // Flush: writes one memtable to a new level-0 table. Used by the background flush and by
-// recovery. The table is complete and synced before its metadata is returned; on any error the
+// recovery. Like RocksDB's flush, it drops an overwritten version of a key when no live snapshot
+// can see it (SnapshotStripes), so a key written twice into one memtable costs one entry on disk. The table is complete and synced before its metadata is returned; on any error the
 // partial file is removed and the error rethrown (the memtable and its log stay as they were).
 
 /// The arena chunk size for a memtable: an eighth of the write buffer (as RocksDB's
@@ -12,11 +13,13 @@ func arenaBlockSize(for options: Options) -> Int {
 }
 
 enum Flush {
-    /// Writes every entry of `mem` to table `number` in `directory`, syncs and closes it.
+    /// Writes the entries of `mem` that some reader can see to table `number` in `directory`
+    /// (the newest entry of every key always stays), syncs and closes it.
+    /// - Parameter snapshots: the live snapshots, ascending (none during recovery).
     /// - Returns: the table's metadata for a VersionEdit.
     /// - Throws: `SedimentError` from the file system; the partial table is removed first.
     static func writeLevel0Table(_ mem: MemTable, number: UInt64, directory: String,
-                                 options: Options) throws -> FileMetadata {
+                                 options: Options, snapshots: [SequenceNumber] = []) throws -> FileMetadata {
         let fs = options.fileSystem
         let path = FileNames.table(directory, number)
         let file = try fs.createForWriting(path)
@@ -29,14 +32,27 @@ enum Flush {
             var largest: [UInt8] = []
             var smallestSeq = UInt64.max
             var largestSeq: UInt64 = 0
+            let stripes = SnapshotStripes(snapshots)
+            var lastStripe = -1
             while it.isValid {
                 let key = it.key
-                if smallest.isEmpty { smallest = Array(key) }
                 let seq = key.loadFixed64(at: key.count - 8) >> 8
+                let stripe = stripes.stripe(of: seq)
+                let sameUserKey = !largest.isEmpty && largest.withUnsafeBytes { l in
+                    compareBytes(UnsafeRawBufferPointer(rebasing: l[0..<l.count - 8]),
+                                 UnsafeRawBufferPointer(rebasing: key[0..<key.count - 8])) == 0
+                }
+                if sameUserKey && stripe == lastStripe {
+                    it.next()   // hidden by the newer entry just written, from every reader
+                    continue
+                }
+                lastStripe = stripe
+                if smallest.isEmpty { smallest = Array(key) }
                 smallestSeq = min(smallestSeq, seq)
                 largestSeq = max(largestSeq, seq)
                 try builder.add(key, it.value)
-                if !it.isValidAfterNextKeepingLast(&largest) { break }
+                largest = Array(key)
+                it.next()
             }
             let size = try builder.finish()
             try file.sync()
@@ -53,11 +69,3 @@ enum Flush {
     }
 }
 
-extension MemTableIterator {
-    /// Copies the current key into `last`, advances, and reports whether still valid.
-    fileprivate func isValidAfterNextKeepingLast(_ last: inout [UInt8]) -> Bool {
-        last = Array(key)
-        next()
-        return isValid
-    }
-}

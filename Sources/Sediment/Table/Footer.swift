@@ -14,7 +14,7 @@
 //   | metaindex handle | index handle | zero padding (to 40) | fixed64 legacy magic |
 //
 // Magic numbers: block-based 0x88e241b785f4cff7, legacy block-based 0xdb4775248b80fb57.
-// Plain-table magics are recognised only to be rejected with `.notSupported`.
+// Plain- and cuckoo-table magics are recognised only to be rejected with `.notSupported`.
 
 /// The decoded footer of a table file.
 struct Footer: Equatable, Sendable {
@@ -33,6 +33,7 @@ struct Footer: Equatable, Sendable {
     static let legacyBlockBasedMagic: UInt64 = 0xdb47_7524_8b80_fb57
     private static let plainMagic: UInt64 = 0x8242_2296_63bf_9564
     private static let legacyPlainMagic: UInt64 = 0x4f34_18eb_7a8f_13b8
+    private static let cuckooMagic: UInt64 = 0x9267_89d0_c5f1_7873
 
     /// Size of a format_version >= 1 footer.
     static let encodedLength = 53
@@ -94,6 +95,8 @@ struct Footer: Equatable, Sendable {
             handlesStart = start + 1
         case plainMagic, legacyPlainMagic:
             throw SedimentError.notSupported(feature: "plain table format", file: file)
+        case cuckooMagic:
+            throw SedimentError.notSupported(feature: "cuckoo table format", file: file)
         default:
             throw SedimentError.corruption(
                 file: file, offset: magicOffset,

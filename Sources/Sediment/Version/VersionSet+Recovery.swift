@@ -42,6 +42,7 @@ extension VersionSet {
             if let n = edit.lastSequence { last = n }
             if let n = edit.minLogNumberToKeep { minLog = max(minLog, n) }
         }
+        recoveredTornTail = reader.tornTailOffset != nil
         guard let next else { throw missing("next file number", name) }
         guard let log else { throw missing("log number", name) }
         guard let last else { throw missing("last sequence number", name) }

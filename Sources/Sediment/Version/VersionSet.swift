@@ -35,6 +35,8 @@ final class VersionSet {
     private(set) var nextFileNumber: UInt64 = 2
     /// The number of the MANIFEST in use (the one CURRENT names).
     private(set) var manifestFileNumber: UInt64 = 0
+    /// True when `recover` found the MANIFEST's last record torn (and ignored it).
+    var recoveredTornTail = false
     /// The open MANIFEST, or nil when the next edit must start a new one.
     private var manifest: RecordWriter?
 

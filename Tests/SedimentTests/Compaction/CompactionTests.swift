@@ -15,15 +15,32 @@ import SedimentTestSupport
         return o
     }
 
+    /// A database in `dir/db` holding keys 0..<n with round-0 values (not yet flushed).
+    func openFilled(_ dir: String, keys n: Int) throws -> Database {
+        let db = try Database(path: dir + "/db", options: smallOptions())
+        for i in 0..<n { try db.put(testKey(i), testValue(i, round: 0)) }
+        return db
+    }
+
+    /// The directory holds exactly the tables of the current version: compaction inputs are
+    /// deleted as soon as nothing reads them.
+    func expectOnlyLiveTablesOnDisk(_ db: Database, _ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let live = db.core.monitor.withLock { db.core.versions.liveFileNumbers() }
+        let onDisk = Set(try db.core.fileSystem.children(of: path).compactMap { name -> UInt64? in
+            guard let (kind, number) = FileNames.parse(name), kind == .table else { return nil }
+            return number
+        })
+        #expect(onDisk == live, "tables on disk vs in the version", sourceLocation: sourceLocation)
+    }
+
     func totalTableBytes(_ db: Database) throws -> Int {
         try #require(Int(db.property("sediment.total-sst-files-size") ?? ""))
     }
 
     @Test func overwritingEveryKeyThenCompactRangeReclaimsSpace() throws {
         try withTemporaryDirectory { dir in
-            let db = try Database(path: dir + "/db", options: smallOptions())
             let n = 3000
-            for i in 0..<n { try db.put(testKey(i), testValue(i, round: 0)) }
+            let db = try openFilled(dir, keys: n)
             try db.compactRange()
             let live = try totalTableBytes(db)
             for round in 1...3 {
@@ -37,6 +54,7 @@ import SedimentTestSupport
             #expect(Double(after) <= 1.1 * Double(live), "after \(after) bytes, live data \(live) bytes")
             let contents = try checkTreeInvariants(db)
             #expect(contents.entriesPerLevel.reduce(0, +) == n)
+            try expectOnlyLiveTablesOnDisk(db, dir + "/db")
             for i in stride(from: 0, to: n, by: 7) { #expect(try db.get(testKey(i)) == testValue(i, round: 3)) }
             try db.close()
         }
@@ -44,9 +62,8 @@ import SedimentTestSupport
 
     @Test func deletingEveryKeyThenCompactRangeLeavesNoTables() throws {
         try withTemporaryDirectory { dir in
-            let db = try Database(path: dir + "/db", options: smallOptions())
             let n = 3000
-            for i in 0..<n { try db.put(testKey(i), testValue(i, round: 0)) }
+            let db = try openFilled(dir, keys: n)
             try db.compactRange()
             #expect(try totalTableBytes(db) > 0)
             for i in 0..<n { try db.delete(testKey(i)) }
@@ -55,6 +72,7 @@ import SedimentTestSupport
             #expect(contents.deletions == 0)
             #expect(contents.entriesPerLevel.reduce(0, +) == 0)
             #expect(try totalTableBytes(db) == 0)
+            try expectOnlyLiveTablesOnDisk(db, dir + "/db")
             #expect(try db.get(testKey(5)) == nil)
             #expect(db.property("sediment.estimate-num-keys") == "0")
             try db.close()
@@ -94,9 +112,8 @@ import SedimentTestSupport
 
     @Test func snapshotKeepsOldValuesAndTombstonesUntilReleased() throws {
         try withTemporaryDirectory { dir in
-            let db = try Database(path: dir + "/db", options: smallOptions())
             let n = 2000
-            for i in 0..<n { try db.put(testKey(i), testValue(i, round: 0)) }
+            let db = try openFilled(dir, keys: n)
             try db.flush()
             var snapshot: Snapshot? = db.snapshot()
             for i in 0..<n where i % 2 == 0 { try db.delete(testKey(i)) }
@@ -128,6 +145,27 @@ import SedimentTestSupport
             for i in stride(from: 0, to: n, by: 5) {
                 #expect(try db.get(testKey(i)) == (i % 2 == 0 ? nil : testValue(i, round: 1)))
             }
+            try db.close()
+        }
+    }
+
+    @Test func flushKeepsOnlyTheVersionsSomeReaderCanSee() throws {
+        try withTemporaryDirectory { dir in
+            var o = smallOptions()
+            o.disableAutoCompactions = true
+            let db = try Database(path: dir + "/db", options: o)
+            for round in 0..<10 { try db.put(b("k"), testValue(0, round: round)) }
+            let snapshot = db.snapshot()
+            for round in 10..<20 { try db.put(b("k"), testValue(0, round: round)) }
+            try db.delete(b("gone"))
+            try db.flush()
+            let contents = try checkTreeInvariants(db)
+            // Round 9 for the snapshot, round 19 for everyone else, and the tombstone (a flush
+            // never knows what older tables hold).
+            #expect(contents.entries[b("k")]?.count == 2)
+            #expect(contents.deletions == 1)
+            #expect(try db.get(b("k"), options: ReadOptions(snapshot: snapshot)) == testValue(0, round: 9))
+            #expect(try db.get(b("k")) == testValue(0, round: 19))
             try db.close()
         }
     }
@@ -190,6 +228,8 @@ import SedimentTestSupport
                 #expect(value == testValue(i, round: r))
             }
             #expect(scanned == model.values.filter { $0 >= 0 }.count)
+            try db.waitForCompactions()
+            try expectOnlyLiveTablesOnDisk(db, dir + "/db")
             try db.close()
             // Reopen: the MANIFEST describes the same tree.
             let again = try Database(path: dir + "/db", options: deepTreeOptions())

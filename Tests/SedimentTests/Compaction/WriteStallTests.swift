@@ -14,13 +14,19 @@ import SedimentTestSupport
         return Double(word) ?? -1
     }
 
+    /// 16 KB memtables and the given level-0 triggers.
+    func stallOptions(compactAt trigger: Int, slowAt slowdown: Int, stopAt stop: Int) -> Options {
+        var o = deepTreeOptions()
+        o.writeBufferSize = 16 << 10
+        o.level0FileNumCompactionTrigger = trigger
+        o.level0SlowdownWritesTrigger = slowdown
+        o.level0StopWritesTrigger = stop
+        return o
+    }
+
     @Test func writesStallAtTheLevel0TriggersAndResumeByThemselves() throws {
         try withTemporaryDirectory { dir in
-            var o = deepTreeOptions()
-            o.writeBufferSize = 16 << 10
-            o.level0FileNumCompactionTrigger = 1
-            o.level0SlowdownWritesTrigger = 1
-            o.level0StopWritesTrigger = 2
+            var o = stallOptions(compactAt: 1, slowAt: 1, stopAt: 2)
             o.maxBackgroundJobs = 1
             let db = try Database(path: dir + "/db", options: o)
             #expect(stallSeconds(db) == 0)
@@ -42,11 +48,7 @@ import SedimentTestSupport
 
     @Test func writersFromSeveralThreadsAllFinishThroughStalls() throws {
         try withTemporaryDirectory { dir in
-            var o = deepTreeOptions()
-            o.writeBufferSize = 16 << 10
-            o.level0FileNumCompactionTrigger = 2
-            o.level0SlowdownWritesTrigger = 2
-            o.level0StopWritesTrigger = 3
+            let o = stallOptions(compactAt: 2, slowAt: 2, stopAt: 3)
             let db = try Database(path: dir + "/db", options: o)
             runConcurrently(threads: 4) { t in
                 for i in 0..<800 { try? db.put(testKey(t * 10_000 + i), testValue(i, round: t)) }
@@ -64,11 +66,8 @@ import SedimentTestSupport
 
     @Test func stallsAreOffWithoutAutomaticCompactions() throws {
         try withTemporaryDirectory { dir in
-            var o = deepTreeOptions()
-            o.writeBufferSize = 16 << 10
+            var o = stallOptions(compactAt: 1, slowAt: 1, stopAt: 2)
             o.disableAutoCompactions = true
-            o.level0SlowdownWritesTrigger = 1
-            o.level0StopWritesTrigger = 2
             let db = try Database(path: dir + "/db", options: o)
             for i in 0..<2000 { try db.put(testKey(i), testValue(i, round: 0)) }
             try db.flush()

@@ -98,6 +98,13 @@ import SedimentTestSupport
             try RocksDBTools.ldb(path, ["--try_load_options", "put", "k", "v"])
             #expect(try RocksDBTools.get(path, Array("k".utf8)) == Array("v".utf8))
             #expect(try sedimentScan(path: path) == [KeyValue(key: Array("k".utf8), value: Array("v".utf8))])
+            // Each open writes a new OPTIONS file and removes Sediment's older ones, never RocksDB's.
+            try Database(path: path).close()
+            let all = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasPrefix("OPTIONS-") }.sorted()
+            let ours = try all.filter { try String(contentsOfFile: path + "/" + $0, encoding: .utf8).contains(DatabaseFiles.optionsMarker) }
+            #expect(ours.count == 1 && ours.last == all.last, "\(all)")
+            #expect(all.count > ours.count, "RocksDB's OPTIONS files are kept: \(all)")
+            #expect(FileManager.default.contents(atPath: path + "/IDENTITY") == identity)
         }
     }
 }

@@ -1,7 +1,7 @@
 // What Sediment does not support in a RocksDB database is refused when opening, with
 // `.notSupported` naming the feature and the file, and the directory is left as it was (nothing
 // half-applied): a second column family, merge operands (in the log and in tables), range
-// deletions (in the log and in tables), Snappy-compressed tables, a timestamp comparator,
+// deletions (in the log and in tables), Snappy-compressed tables, plain tables, a timestamp comparator,
 // a compressed WAL, blob files and recyclable log records. Each database is made by RocksDB
 // 7.8.3's own ldb or db_bench.
 import Foundation
@@ -54,6 +54,11 @@ private let smallFlushes = ["--num=1000", "--compression_type=none", "--write_bu
                         steps: [(ldb, ["--create_if_missing", "--compression_type=snappy", "put", "a", "1"]),
                                 (ldb, ["put", "b", "2"])],
                         feature: "Snappy", file: ".sst"),
+        UnsupportedCase(description: "plain tables",
+                        steps: [(bench, ["--benchmarks=fillrandom", "--num=100", "--use_plain_table", "--prefix_size=8",
+                                         "--compression_type=none"]),
+                                (ldb, ["--try_load_options", "compact"])],
+                        feature: "plain table format", file: ".sst"),
         UnsupportedCase(description: "user-defined timestamps",
                         steps: [(bench, ["--benchmarks=fillrandom", "--num=100", "--compression_type=none",
                                          "--user_timestamp_size=8"])],

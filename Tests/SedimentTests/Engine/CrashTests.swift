@@ -76,7 +76,14 @@ import SedimentTestSupport
                 process.arguments = [path, sync ? "1" : "0", String(round)]
                 process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
                 try process.run()
-                usleep(UInt32(60_000 + Int(rng.next() % 160_000)))
+                // Kill at a random moment after the writer has started acknowledging (on a
+                // loaded machine the process may take a while to open the database).
+                let started = Date()
+                while (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0 == 0,
+                      Date().timeIntervalSince(started) < 20 {
+                    usleep(5_000)
+                }
+                usleep(UInt32(30_000 + Int(rng.next() % 160_000)))
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
                 let log = Log(try String(contentsOfFile: out, encoding: .utf8))

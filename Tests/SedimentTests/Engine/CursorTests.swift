@@ -2,7 +2,7 @@
 // random puts/deletes with flushes interleaved, then every step forward, backward, seeks and
 // direction switches compared with the model; bounds; snapshots; cursors across close.
 import Testing
-@testable import Sediment
+@_spi(Internals) @testable import Sediment
 import SedimentTestSupport
 
 /// A sorted in-memory model of the database's visible state.
@@ -138,6 +138,77 @@ struct Model {
             #expect(!c.isValid)
             #expect(c.error == .closed)
             #expect(throws: SedimentError.closed) { _ = try db.cursor() }
+        }
+    }
+}
+
+/// Cursors and gets while writers, flushes and compactions run (run under TSan in CI).
+@Suite struct CursorConcurrencyTests {
+    @Test func readersSeeConsistentSnapshotsWhileWritersRun() throws {
+        try withTemporaryDirectory { dir in
+            var o = Options()
+            o.writeBufferSize = 32 << 10
+            o.level0FileNumCompactionTrigger = 2
+            o.maxBytesForLevelBase = 128 << 10
+            o.targetFileSizeBase = 32 << 10
+            let db = try Database(path: dir + "/db", options: o)
+            // Invariant the readers check: every key "k<i>" has a value "v<round>-<i>" and all
+            // keys written in one batch carry the same round.
+            let failures = LockedState([String]())
+            runConcurrently(threads: 4) { t in
+                do {
+                    if t == 0 {
+                        for round in 0..<40 {
+                            var batch = WriteBatch()
+                            for i in 0..<50 { batch.put(b("k\(i)"), b("v\(round)-\(i)")) }
+                            try db.write(batch)
+                            if round % 10 == 9 { try db.flush() }
+                        }
+                    } else {
+                        for _ in 0..<30 {
+                            let snap = db.snapshot()
+                            let c = try db.cursor(options: ReadOptions(snapshot: snap))
+                            c.seekToFirst()
+                            var rounds = Set<String>()
+                            var count = 0
+                            while c.isValid {
+                                let v = String(decoding: c.value, as: UTF8.self)
+                                rounds.insert(String(v.split(separator: "-").first ?? ""))
+                                count += 1
+                                c.next()
+                            }
+                            if let e = c.error { failures.withLock { $0.append("cursor error \(e)") } }
+                            if count != 0 && (count != 50 || rounds.count != 1) {
+                                failures.withLock { $0.append("torn view: \(count) keys from rounds \(rounds)") }
+                            }
+                            if let v = try db.get(b("k7"), options: ReadOptions(snapshot: snap)),
+                               !String(decoding: v, as: UTF8.self).hasSuffix("-7") {
+                                failures.withLock { $0.append("bad get value") }
+                            }
+                        }
+                    }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+            #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 }.prefix(5))")
+            try db.close()
+        }
+    }
+
+    @Test func hundredKilobyteValuesThroughCursorsAndFlushes() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/db")
+            let big = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            for i in 0..<12 { try db.put(b("big\(i)"), big + [UInt8(i)]) }
+            try db.flush()
+            try db.put(b("big5"), [])
+            let all = try db.scan().map { $0 }
+            #expect(all.count == 12)
+            for (k, v) in all {
+                if k == b("big5") { #expect(v.isEmpty) } else { #expect(v.count == 100_001 && v.dropLast() == big[...]) }
+            }
+            try db.close()
         }
     }
 }

@@ -116,9 +116,10 @@ import SedimentTestSupport
                     try db.put(b("k\(i)"), b("v\(i)-\(round)"))
                     expected["k\(i)"] = "v\(i)-\(round)"
                 }
-                if round == 2 {
-                    // The third flush (L0 score 3/2 > 1) takes two numbers (its new log, its table); the
-                    // compaction it triggers writes the next one: fail creating that table.
+                if round == 1 {
+                    // The second flush (L0 score 2/2 >= 1) takes two numbers (its new log, its table);
+                    // the compaction it triggers writes the next one: fail creating that table. The
+                    // retry (a second later) then also takes the third flush's table.
                     let next = db.core.monitor.withLock { db.core.versions.nextFileNumber }
                     fs.inject(.init(.create, pathContains: FileNames.padded(next + 2) + ".sst", error: Self.enospc, times: 1))
                 }
