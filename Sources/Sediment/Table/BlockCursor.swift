@@ -76,6 +76,10 @@ struct BlockCursor {
     private(set) var handle = BlockHandle(offset: 0, size: 0)
     /// The corruption that invalidated the cursor.
     private(set) var error: SedimentError?
+    /// The entries of the restart interval `previous()` last decoded, so that stepping back
+    /// through an interval decodes it once (RocksDB's BlockIter prev_entries_). Allocated on
+    /// the first `previous()`; `reverseIndex` is the current entry's place in it.
+    private var reverse = ReverseCache()
 
     /// A cursor over `block`, unpositioned. `scratch`, if given, is used for keys until one
     /// outgrows it; it must outlive the cursor.
@@ -104,6 +108,7 @@ struct BlockCursor {
     /// Frees the key buffer if the cursor allocated it.
     mutating func release() {
         if ownsKeyBuffer { keyBuffer.deallocate() }
+        reverse.release()
         ownsKeyBuffer = false
         keyCapacity = 0
     }
@@ -115,6 +120,7 @@ struct BlockCursor {
         restartsOffset = block.restartsOffset
         numRestarts = block.numRestarts
         invalidate()
+        reverse.count = 0
         error = nil
     }
 
@@ -368,6 +374,20 @@ struct BlockCursor {
     /// Moves to the previous entry. - Precondition: `isValid`.
     mutating func previous() {
         let original = current
+        if reverse.index > 0, reverse.index < reverse.count, reverse.entries[reverse.index].offset == original {
+            reverse.index -= 1
+            let e = reverse.entries[reverse.index]
+            reserveKey(e.keyCount)
+            copyBytes(to: keyBuffer, from: reverse.keys + e.keyStart, count: e.keyCount)
+            keyCount = e.keyCount
+            current = e.offset
+            nextOffset = e.next
+            valueStart = e.valueStart
+            valueCount = e.valueCount
+            handle = e.handle
+            restartIndex = reverse.restartIndex
+            return
+        }
         while restartPoint(restartIndex) >= original {
             if restartIndex == 0 {
                 invalidate()
@@ -376,7 +396,78 @@ struct BlockCursor {
             restartIndex -= 1
         }
         guard seekToRestart(restartIndex) else { return }
-        while parseNext() && nextOffset < original {}
+        reverse.count = 0
+        reverse.restartIndex = restartIndex
+        while parseNext() {
+            reverse.append(ReverseCache.Entry(offset: current, next: nextOffset, valueStart: valueStart,
+                                              valueCount: valueCount, handle: handle, keyStart: 0, keyCount: keyCount),
+                           key: keyBuffer)
+            if nextOffset >= original { break }
+        }
+        reverse.index = reverse.count - 1
+    }
+}
+
+/// Decoded entries of one restart interval, with their full keys, in buffers owned by the cursor.
+private struct ReverseCache {
+    struct Entry {
+        var offset: Int
+        var next: Int
+        var valueStart: Int
+        var valueCount: Int
+        var handle: BlockHandle
+        var keyStart: Int
+        var keyCount: Int
+    }
+
+    var entries = UnsafeMutablePointer<Entry>(bitPattern: MemoryLayout<Entry>.alignment)!
+    var capacity = 0
+    var count = 0
+    var index = -1
+    var restartIndex = 0
+    var keys = UnsafeMutableRawPointer(bitPattern: 8)!
+    var keysCapacity = 0
+    var keysUsed = 0
+
+    /// Appends an entry, copying its key (`entry.keyCount` bytes at `key`).
+    mutating func append(_ entry: Entry, key: UnsafeRawPointer) {
+        if count == 0 { keysUsed = 0 }
+        if count == capacity {
+            let fresh = UnsafeMutablePointer<Entry>.allocate(capacity: max(16, capacity * 2))
+            if capacity > 0 {
+                fresh.moveInitialize(from: entries, count: count)
+                entries.deallocate()
+            }
+            entries = fresh
+            capacity = max(16, capacity * 2)
+        }
+        if keysUsed + entry.keyCount > keysCapacity {
+            var cap = max(512, keysCapacity * 2)
+            while cap < keysUsed + entry.keyCount { cap *= 2 }
+            let fresh = UnsafeMutableRawPointer.allocate(byteCount: cap, alignment: 8)
+            if keysCapacity > 0 {
+                fresh.copyMemory(from: keys, byteCount: keysUsed)
+                keys.deallocate()
+            }
+            keys = fresh
+            keysCapacity = cap
+        }
+        var e = entry
+        e.keyStart = keysUsed
+        copyBytes(to: keys + keysUsed, from: key, count: e.keyCount)
+        keysUsed += e.keyCount
+        (entries + count).initialize(to: e)
+        count += 1
+    }
+
+    /// Frees the buffers.
+    mutating func release() {
+        if capacity > 0 { entries.deallocate() }
+        if keysCapacity > 0 { keys.deallocate() }
+        capacity = 0
+        keysCapacity = 0
+        count = 0
+        index = -1
     }
 }
 
