@@ -23,12 +23,15 @@ public final class Cursor {
     private let snapshot: Snapshot?
     /// Keeps the tables the cursor may still open on disk.
     private let version: Version
-    private var valid = false
-    private var forward = true
+    // Iterator state is @exclusivity(unchecked): the class is used by one thread at a time and
+    // no access to a field overlaps another (no callbacks into self), so the run-time check
+    // that class fields otherwise get on every access (swift_beginAccess) is pure cost.
+    @exclusivity(unchecked) private var valid = false
+    @exclusivity(unchecked) private var forward = true
     // The current entry when moving backward (the merged iterator is then before it).
-    private var savedKey: [UInt8] = []
-    private var savedValue: [UInt8] = []
-    private var cursorError: SedimentError?
+    @exclusivity(unchecked) private var savedKey: [UInt8] = []
+    @exclusivity(unchecked) private var savedValue: [UInt8] = []
+    @exclusivity(unchecked) private var cursorError: SedimentError?
     static let maxSkipsBeforeReseek = 8
 
     init(core: DatabaseCore, merged: MergingIterator, sequence: SequenceNumber, version: Version, options: ReadOptions) {

@@ -105,14 +105,16 @@ func hexByte(_ b: UInt8) -> String {
     return String([digits[Int(b >> 4)], digits[Int(b & 0xF)]])
 }
 
-/// Bytewise comparison of two raw buffers (memcmp, then length).
+/// Bytewise comparison of two raw buffers (memcmp order, then length).
 @inline(__always) func compareBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
-    let n = min(a.count, b.count)
-    if n > 0, let pa = a.baseAddress, let pb = b.baseAddress {
-        let r = memcmp(pa, pb, n)
+    // Short keys (the usual case) compare eight bytes at a time without calling memcmp.
+    if min(a.count, b.count) > 64, let pa = a.baseAddress, let pb = b.baseAddress {
+        let r = memcmp(pa, pb, min(a.count, b.count))
         if r != 0 { return r < 0 ? -1 : 1 }
+        return a.count < b.count ? -1 : (a.count > b.count ? 1 : 0)
     }
-    return a.count < b.count ? -1 : (a.count > b.count ? 1 : 0)
+    guard let pa = a.baseAddress else { return b.count == 0 ? 0 : -1 }
+    return compareUserKeys(pa, a.count, b)
 }
 
 /// Bytewise comparison of two arrays.

@@ -9,7 +9,9 @@ import Glibc
 /// A value that is only read or written with its mutex held.
 @_spi(Internals) public final class LockedState<Value: ~Copyable>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private var value: Value
+    /// Exclusive access is guaranteed by the mutex, so the run-time exclusivity check
+    /// (swift_beginAccess on every `withLock`) is redundant.
+    @exclusivity(unchecked) private var value: Value
 
     /// Wraps `value`.
     @_spi(Internals) public init(_ value: consuming Value) {

@@ -10,7 +10,10 @@ extension DatabaseCore {
     /// A cursor over the view at `options.snapshot` (or now).
     func cursor(options: ReadOptions) throws -> Cursor {
         let view = try readView(snapshot: options.snapshot)
-        var children: [any InternalIterator] = [view.mem.makeIterator()]
+        var children: [any InternalIterator] = []
+        // One allocation: the memtables, each L0 table, one LevelIterator per deeper level.
+        children.reserveCapacity(1 + view.imms.count + (view.version.levels.first?.count ?? 0) + view.version.levels.count)
+        children.append(view.mem.makeIterator())
         for imm in view.imms { children.append(imm.makeIterator()) }
         for (level, files) in view.version.levels.enumerated() where !files.isEmpty {
             if level == 0 {

@@ -8,9 +8,12 @@ final class LevelIterator: InternalIterator {
     private let tableCache: TableCache
     private let verifyChecksums: Bool
     private let fillCache: Bool
-    private var index = -1
-    private var table: TableIterator?
-    private var savedError: SedimentError?
+    // Iterator state is @exclusivity(unchecked): the class is used by one thread at a time and
+    // no access to a field overlaps another (no callbacks into self), so the run-time check
+    // that class fields otherwise get on every access (swift_beginAccess) is pure cost.
+    @exclusivity(unchecked) private var index = -1
+    @exclusivity(unchecked) private var table: TableIterator?
+    @exclusivity(unchecked) private var savedError: SedimentError?
 
     init(files: [FileMetadata], tableCache: TableCache, verifyChecksums: Bool, fillCache: Bool) {
         self.files = files

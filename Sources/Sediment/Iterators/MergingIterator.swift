@@ -10,9 +10,12 @@
 /// Merges child iterators into one ordered internal iterator.
 final class MergingIterator: InternalIterator {
     private let children: [any InternalIterator]
-    private var heap: [Int] = []
-    private var forward = true
-    private var savedError: SedimentError?
+    // Iterator state is @exclusivity(unchecked): the class is used by one thread at a time and
+    // no access to a field overlaps another (no callbacks into self), so the run-time check
+    // that class fields otherwise get on every access (swift_beginAccess) is pure cost.
+    @exclusivity(unchecked) private var heap: [Int] = []
+    @exclusivity(unchecked) private var forward = true
+    @exclusivity(unchecked) private var savedError: SedimentError?
 
     /// Merges `children`; their order breaks ties (earlier children are newer sources).
     init(_ children: [any InternalIterator]) {

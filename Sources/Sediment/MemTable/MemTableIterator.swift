@@ -13,7 +13,8 @@
     /// The memtable iterated; retained so its arena stays alive.
     private let memTable: MemTable
     /// The current node, or nil when not positioned.
-    private var node: SkipListNode?
+    /// @exclusivity(unchecked): one thread at a time, no overlapping accesses (see TableIterator).
+    @exclusivity(unchecked) private var node: SkipListNode?
 
     /// An unpositioned iterator over `memTable`.
     init(memTable: MemTable) {

@@ -23,6 +23,22 @@ enum BlockKeyOrder: Sendable {
     case userKeyForInternalTarget
 }
 
+extension BlockKeyOrder {
+    /// Compares an entry key with `target` in this order. A static function of the order, not
+    /// a method of the cursor, so that calling it never copies the cursor.
+    @inline(__always) func compare(_ key: UnsafeRawBufferPointer, _ target: UnsafeRawBufferPointer) -> Int {
+        switch self {
+        case .internalKey:
+            if key.count < 8 || target.count < 8 { return compareBytes(key, target) }
+            return compareInternalKeys(key, target)
+        case .bytewise:
+            return compareBytes(key, target)
+        case .userKeyForInternalTarget:
+            return compareBytes(key, UnsafeRawBufferPointer(start: target.baseAddress, count: max(0, target.count - 8)))
+        }
+    }
+}
+
 /// How entry values are laid out.
 struct BlockValueFormat: Sendable, Equatable {
     /// Values are BlockHandles (index block): `handle` is decoded for every entry.
@@ -60,6 +76,10 @@ struct BlockCursor {
     private(set) var handle = BlockHandle(offset: 0, size: 0)
     /// The corruption that invalidated the cursor.
     private(set) var error: SedimentError?
+    /// The entries of the restart interval `previous()` last decoded, so that stepping back
+    /// through an interval decodes it once (RocksDB's BlockIter prev_entries_). Allocated on
+    /// the first `previous()`; `reverseIndex` is the current entry's place in it.
+    private var reverse = ReverseCache()
 
     /// A cursor over `block`, unpositioned. `scratch`, if given, is used for keys until one
     /// outgrows it; it must outlive the cursor.
@@ -88,6 +108,7 @@ struct BlockCursor {
     /// Frees the key buffer if the cursor allocated it.
     mutating func release() {
         if ownsKeyBuffer { keyBuffer.deallocate() }
+        reverse.release()
         ownsKeyBuffer = false
         keyCapacity = 0
     }
@@ -99,6 +120,7 @@ struct BlockCursor {
         restartsOffset = block.restartsOffset
         numRestarts = block.numRestarts
         invalidate()
+        reverse.count = 0
         error = nil
     }
 
@@ -124,7 +146,7 @@ struct BlockCursor {
     }
 
     @inline(__always) private func restartPoint(_ i: Int) -> Int {
-        Int(block.bytes.loadFixed32(at: restartsOffset + 4 * i))
+        Int(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: restartsOffset + 4 * i, as: UInt32.self)))
     }
 
     private mutating func seekToRestart(_ i: Int) -> Bool {
@@ -152,15 +174,63 @@ struct BlockCursor {
         ownsKeyBuffer = true
     }
 
+    @inline(__always) private func byte(_ p: Int) -> UInt8 {
+        base.load(fromByteOffset: p, as: UInt8.self)
+    }
+
+    /// Decodes a varint32 at `p` (advancing it), not reading at or past the restart array.
     @inline(__always) private func varint32(_ p: inout Int) -> UInt32? {
-        let b = block.bytes
-        if p < restartsOffset, b[p] < 0x80 {
-            p += 1
-            return UInt32(b[p - 1])
+        var q = p
+        guard let v = varint64(&q), v <= UInt64(UInt32.max) else { return nil }
+        p = q
+        return UInt32(truncatingIfNeeded: v)
+    }
+
+    /// Decodes a varint64 at `p` (advancing it), not reading at or past the restart array.
+    @inline(__always) private func varint64(_ p: inout Int) -> UInt64? {
+        if p < restartsOffset {
+            let b = byte(p)
+            if b < 0x80 {
+                p += 1
+                return UInt64(b)
+            }
         }
-        guard let (v, n) = b.decodeVarint32(at: p, limit: restartsOffset) else { return nil }
+        guard let (v, n) = decodeRawVarint64(base, at: p, limit: restartsOffset) else { return nil }
         p = n
         return v
+    }
+
+    /// Decodes an entry header (shared, non-shared, value length; no value length when
+    /// delta-encoded) at `p`, advancing it. The common case, three one-byte varints, is one test.
+    @inline(__always) private func header(_ p: inout Int) -> (shared: Int, nonShared: Int, valueLength: Int)? {
+        if format.deltaEncoded {
+            if p + 2 <= restartsOffset {
+                let a = byte(p), b = byte(p + 1)
+                if (a | b) < 0x80 {
+                    p += 2
+                    return (Int(a), Int(b), 0)
+                }
+            }
+            guard let s = varint32(&p), let n = varint32(&p) else { return nil }
+            return (Int(s), Int(n), 0)
+        }
+        if p + 3 <= restartsOffset {
+            let a = byte(p), b = byte(p + 1), c = byte(p + 2)
+            if (a | b | c) < 0x80 {
+                p += 3
+                return (Int(a), Int(b), Int(c))
+            }
+        }
+        guard let s = varint32(&p), let n = varint32(&p), let v = varint32(&p) else { return nil }
+        return (Int(s), Int(n), Int(v))
+    }
+
+    /// Decodes a block handle (two varint64s) at `p`, not reading at or past `limit`.
+    @inline(__always) private func decodeHandle(_ p: inout Int, limit: Int) -> BlockHandle? {
+        guard let (o, q) = decodeRawVarint64(base, at: p, limit: limit),
+              let (s, r) = decodeRawVarint64(base, at: q, limit: limit) else { return nil }
+        p = r
+        return BlockHandle(offset: o, size: s)
     }
 
     /// Decodes the entry at `nextOffset`. Returns false at the end or on corruption.
@@ -172,66 +242,55 @@ struct BlockCursor {
             return false
         }
         var p = start
-        guard let shared = varint32(&p), let nonShared = varint32(&p) else {
+        guard let (s, ns, valueLength) = header(&p) else {
             corrupt("bad entry header at block offset \(start)")
             return false
         }
-        var valueLength: UInt32 = 0
-        if !format.deltaEncoded {
-            guard let v = varint32(&p) else {
-                corrupt("bad entry header at block offset \(start)")
-                return false
-            }
-            valueLength = v
-        }
-        let s = Int(shared), ns = Int(nonShared)
         guard s <= keyCount, ns <= restartsOffset - p else {
             corrupt("bad key lengths (shared \(s), non-shared \(ns)) at block offset \(start)")
             return false
         }
         reserveKey(s + ns)
-        if ns > 0 { (keyBuffer + s).copyMemory(from: base + p, byteCount: ns) }
+        copyBytes(to: keyBuffer + s, from: base + p, count: ns)
         keyCount = s + ns
         p += ns
         if format.deltaEncoded {
             let vstart = p
             if s == 0 {
-                guard let (h, q) = BlockHandle.decode(block.bytes, at: p, limit: restartsOffset) else {
+                guard let h = decodeHandle(&p, limit: restartsOffset) else {
                     corrupt("bad block handle in index entry at block offset \(start)")
                     return false
                 }
                 handle = h
-                p = q
             } else {
-                guard let (z, q) = block.bytes.decodeVarint64(at: p, limit: restartsOffset) else {
+                guard let z = varint64(&p) else {
                     corrupt("bad delta-encoded index value at block offset \(start)")
                     return false
                 }
                 let delta = Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1)))
                 handle = BlockHandle(offset: handle.offset &+ handle.size &+ UInt64(blockTrailerSize),
                                      size: UInt64(bitPattern: Int64(bitPattern: handle.size) &+ delta))
-                p = q
             }
             if format.hasFirstKey {
-                guard let (n, q) = block.bytes.decodeVarint32(at: p, limit: restartsOffset),
-                      Int(n) <= restartsOffset - q else {
+                guard let n = varint32(&p), Int(n) <= restartsOffset - p else {
                     corrupt("bad first key in index entry at block offset \(start)")
                     return false
                 }
-                p = q + Int(n)
+                p += Int(n)
             }
             valueStart = vstart
             valueCount = p - vstart
         } else {
-            guard Int(valueLength) <= restartsOffset - p else {
+            guard valueLength <= restartsOffset - p else {
                 corrupt("value length \(valueLength) runs past the entries at block offset \(start)")
                 return false
             }
             valueStart = p
-            valueCount = Int(valueLength)
-            p += valueCount
+            valueCount = valueLength
+            p += valueLength
             if format.isIndex {
-                guard let (h, _) = BlockHandle.decode(block.bytes, at: valueStart, limit: p) else {
+                var q = valueStart
+                guard let h = decodeHandle(&q, limit: p) else {
                     corrupt("bad block handle in index entry at block offset \(start)")
                     return false
                 }
@@ -246,17 +305,25 @@ struct BlockCursor {
         return true
     }
 
+    /// The key of restart entry `i`, in place in the block (a restart entry shares nothing with
+    /// its predecessor), or nil (with the cursor corrupted) when the entry is malformed.
+    @inline(__always) private mutating func restartKey(_ i: Int) -> UnsafeRawBufferPointer? {
+        let start = restartPoint(i)
+        guard start < restartsOffset else {
+            corrupt("restart point \(i) points past the entries")
+            return nil
+        }
+        var p = start
+        guard let (s, ns, _) = header(&p), s == 0, ns <= restartsOffset - p else {
+            corrupt("bad restart entry at block offset \(start)")
+            return nil
+        }
+        return UnsafeRawBufferPointer(start: base + p, count: ns)
+    }
+
     /// Compares the current key with `target` in the block's order.
     @inline(__always) func compareKey(with target: UnsafeRawBufferPointer) -> Int {
-        switch order {
-        case .internalKey:
-            if keyCount < 8 || target.count < 8 { return compareBytes(key, target) }
-            return compareInternalKeys(key, target)
-        case .bytewise:
-            return compareBytes(key, target)
-        case .userKeyForInternalTarget:
-            return compareBytes(key, UnsafeRawBufferPointer(rebasing: target[0..<max(0, target.count - 8)]))
-        }
+        order.compare(UnsafeRawBufferPointer(start: keyBuffer, count: keyCount), target)
     }
 
     /// Positions at the first entry.
@@ -271,21 +338,19 @@ struct BlockCursor {
         while parseNext() && nextOffset < restartsOffset {}
     }
 
-    /// Positions at the first entry >= `target`.
+    /// Positions at the first entry >= `target`. The binary search compares restart keys in
+    /// place; only the final linear scan decodes entries into the key buffer.
     mutating func seek(_ target: UnsafeRawBufferPointer) {
         guard error == nil else { return }
         var left = 0, right = numRestarts - 1
         while left < right {
             let mid = (left + right + 1) / 2
-            guard seekToRestart(mid), parseNext() else {
-                if error == nil { corrupt("empty restart entry") }
-                return
-            }
-            if compareKey(with: target) < 0 { left = mid } else { right = mid - 1 }
+            guard let k = restartKey(mid) else { return }
+            if order.compare(k, target) < 0 { left = mid } else { right = mid - 1 }
         }
         guard seekToRestart(left) else { return }
         while parseNext() {
-            if compareKey(with: target) >= 0 { return }
+            if order.compare(UnsafeRawBufferPointer(start: keyBuffer, count: keyCount), target) >= 0 { return }
         }
     }
 
@@ -296,7 +361,9 @@ struct BlockCursor {
             if error == nil { seekToLast() }
             return
         }
-        while isValid && compareKey(with: target) > 0 { previous() }
+        while isValid && order.compare(UnsafeRawBufferPointer(start: keyBuffer, count: keyCount), target) > 0 {
+            previous()
+        }
     }
 
     /// Moves to the next entry. - Precondition: `isValid`.
@@ -307,6 +374,20 @@ struct BlockCursor {
     /// Moves to the previous entry. - Precondition: `isValid`.
     mutating func previous() {
         let original = current
+        if reverse.index > 0, reverse.index < reverse.count, reverse.entries[reverse.index].offset == original {
+            reverse.index -= 1
+            let e = reverse.entries[reverse.index]
+            reserveKey(e.keyCount)
+            copyBytes(to: keyBuffer, from: reverse.keys + e.keyStart, count: e.keyCount)
+            keyCount = e.keyCount
+            current = e.offset
+            nextOffset = e.next
+            valueStart = e.valueStart
+            valueCount = e.valueCount
+            handle = e.handle
+            restartIndex = reverse.restartIndex
+            return
+        }
         while restartPoint(restartIndex) >= original {
             if restartIndex == 0 {
                 invalidate()
@@ -315,6 +396,136 @@ struct BlockCursor {
             restartIndex -= 1
         }
         guard seekToRestart(restartIndex) else { return }
-        while parseNext() && nextOffset < original {}
+        reverse.count = 0
+        reverse.restartIndex = restartIndex
+        while parseNext() {
+            reverse.append(ReverseCache.Entry(offset: current, next: nextOffset, valueStart: valueStart,
+                                              valueCount: valueCount, handle: handle, keyStart: 0, keyCount: keyCount),
+                           key: keyBuffer)
+            if nextOffset >= original { break }
+        }
+        reverse.index = reverse.count - 1
+    }
+}
+
+/// Decoded entries of one restart interval, with their full keys, in buffers owned by the cursor.
+private struct ReverseCache {
+    struct Entry {
+        var offset: Int
+        var next: Int
+        var valueStart: Int
+        var valueCount: Int
+        var handle: BlockHandle
+        var keyStart: Int
+        var keyCount: Int
+    }
+
+    var entries = UnsafeMutablePointer<Entry>(bitPattern: MemoryLayout<Entry>.alignment)!
+    var capacity = 0
+    var count = 0
+    var index = -1
+    var restartIndex = 0
+    var keys = UnsafeMutableRawPointer(bitPattern: 8)!
+    var keysCapacity = 0
+    var keysUsed = 0
+
+    /// Appends an entry, copying its key (`entry.keyCount` bytes at `key`).
+    mutating func append(_ entry: Entry, key: UnsafeRawPointer) {
+        if count == 0 { keysUsed = 0 }
+        if count == capacity {
+            let fresh = UnsafeMutablePointer<Entry>.allocate(capacity: max(16, capacity * 2))
+            if capacity > 0 {
+                fresh.moveInitialize(from: entries, count: count)
+                entries.deallocate()
+            }
+            entries = fresh
+            capacity = max(16, capacity * 2)
+        }
+        if keysUsed + entry.keyCount > keysCapacity {
+            var cap = max(512, keysCapacity * 2)
+            while cap < keysUsed + entry.keyCount { cap *= 2 }
+            let fresh = UnsafeMutableRawPointer.allocate(byteCount: cap, alignment: 8)
+            if keysCapacity > 0 {
+                fresh.copyMemory(from: keys, byteCount: keysUsed)
+                keys.deallocate()
+            }
+            keys = fresh
+            keysCapacity = cap
+        }
+        var e = entry
+        e.keyStart = keysUsed
+        copyBytes(to: keys + keysUsed, from: key, count: e.keyCount)
+        keysUsed += e.keyCount
+        (entries + count).initialize(to: e)
+        count += 1
+    }
+
+    /// Frees the buffers.
+    mutating func release() {
+        if capacity > 0 { entries.deallocate() }
+        if keysCapacity > 0 { keys.deallocate() }
+        capacity = 0
+        keysCapacity = 0
+        count = 0
+        index = -1
+    }
+}
+
+/// Decodes a varint64 at `base + offset`, not reading at or past `limit`.
+/// - Returns: the value and the offset just past it, or nil when truncated or too long.
+@inline(__always) func decodeRawVarint64(_ base: UnsafeRawPointer, at offset: Int, limit: Int) -> (UInt64, Int)? {
+    if offset < limit {
+        let b = base.load(fromByteOffset: offset, as: UInt8.self)
+        if b < 0x80 { return (UInt64(b), offset + 1) }
+    }
+    return decodeRawVarint64Slow(base, at: offset, limit: limit)
+}
+
+private func decodeRawVarint64Slow(_ base: UnsafeRawPointer, at offset: Int, limit: Int) -> (UInt64, Int)? {
+    var result: UInt64 = 0
+    var shift: UInt64 = 0
+    var p = offset
+    while p < limit && shift <= 63 {
+        let byte = base.load(fromByteOffset: p, as: UInt8.self)
+        p += 1
+        result |= UInt64(byte & 0x7F) << shift
+        if byte < 0x80 { return (result, p) }
+        shift += 7
+    }
+    return nil
+}
+
+/// Copies `count` bytes; keys are short, so lengths up to 32 use a few overlapping word moves
+/// instead of a call to memcpy.
+@inline(__always) func copyBytes(to dst: UnsafeMutableRawPointer, from src: UnsafeRawPointer, count n: Int) {
+    if n >= 8 {
+        if n <= 16 {
+            let a = src.loadUnaligned(as: UInt64.self)
+            let b = src.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            dst.storeBytes(of: a, as: UInt64.self)
+            dst.storeBytes(of: b, toByteOffset: n - 8, as: UInt64.self)
+        } else if n <= 32 {
+            let a = src.loadUnaligned(as: UInt64.self)
+            let b = src.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            let c = src.loadUnaligned(fromByteOffset: n - 16, as: UInt64.self)
+            let d = src.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            dst.storeBytes(of: a, as: UInt64.self)
+            dst.storeBytes(of: b, toByteOffset: 8, as: UInt64.self)
+            dst.storeBytes(of: c, toByteOffset: n - 16, as: UInt64.self)
+            dst.storeBytes(of: d, toByteOffset: n - 8, as: UInt64.self)
+        } else {
+            dst.copyMemory(from: src, byteCount: n)
+        }
+    } else if n >= 4 {
+        let a = src.loadUnaligned(as: UInt32.self)
+        let b = src.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+        dst.storeBytes(of: a, as: UInt32.self)
+        dst.storeBytes(of: b, toByteOffset: n - 4, as: UInt32.self)
+    } else {
+        var i = 0
+        while i < n {
+            dst.storeBytes(of: src.load(fromByteOffset: i, as: UInt8.self), toByteOffset: i, as: UInt8.self)
+            i += 1
+        }
     }
 }

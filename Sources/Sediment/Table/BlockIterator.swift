@@ -4,7 +4,10 @@
 
 /// An iterator over the entries of one block.
 @_spi(Internals) public final class BlockIterator: InternalIterator {
-    private var cursor: BlockCursor
+    // Iterator state is @exclusivity(unchecked): the class is used by one thread at a time and
+    // no access to a field overlaps another (no callbacks into self), so the run-time check
+    // that class fields otherwise get on every access (swift_beginAccess) is pure cost.
+    @exclusivity(unchecked) private var cursor: BlockCursor
 
     /// An unpositioned iterator over `block`.
     init(block: Block, order: BlockKeyOrder = .internalKey, format: BlockValueFormat = .plain) {

@@ -10,22 +10,32 @@
     private let table: TableReader
     private let verifyChecksums: Bool
     private let fillCache: Bool
-    private var index: BlockCursor
-    private var data: BlockCursor
-    private var dataHandle: BlockHandle?
-    private var loadError: SedimentError?
+    // Iterator state is @exclusivity(unchecked): the class is used by one thread at a time and
+    // no access to a field overlaps another (no callbacks into self), so the run-time check
+    // that class fields otherwise get on every access (swift_beginAccess) is pure cost.
+    @exclusivity(unchecked) private var index: BlockCursor
+    @exclusivity(unchecked) private var data: BlockCursor
+    @exclusivity(unchecked) private var dataHandle: BlockHandle?
+    @exclusivity(unchecked) private var loadError: SedimentError?
+    /// One allocation holding both cursors' initial key buffers (a cursor whose key outgrows
+    /// its half moves to a buffer of its own).
+    private let scratch: UnsafeMutableRawBufferPointer
 
     init(table: TableReader, verifyChecksums: Bool, fillCache: Bool) {
         self.table = table
         self.verifyChecksums = verifyChecksums
         self.fillCache = fillCache
-        index = BlockCursor(block: table.indexBlock, order: table.indexOrder, format: table.indexFormat)
-        data = BlockCursor(block: table.indexBlock, order: .internalKey)
+        scratch = .allocate(byteCount: 256, alignment: 8)
+        index = BlockCursor(block: table.indexBlock, order: table.indexOrder, format: table.indexFormat,
+                            scratch: UnsafeMutableRawBufferPointer(rebasing: scratch[0..<128]))
+        data = BlockCursor(block: table.indexBlock, order: .internalKey,
+                           scratch: UnsafeMutableRawBufferPointer(rebasing: scratch[128..<256]))
     }
 
     deinit {
         index.release()
         data.release()
+        scratch.deallocate()
     }
 
     /// Loads the block the index cursor points at; false (with `dataHandle` nil) if none.

@@ -129,16 +129,25 @@
                     verifyChecksums: Bool = true, fillCache: Bool = true) throws -> LookupResult {
         if let filter, !filter.mayMatch(userKey) { return .notFound }
         let targetCount = userKey.count + 8
-        return try withUnsafeTemporaryAllocation(byteCount: targetCount + 1024, alignment: 8) { buf in
-            if let src = userKey.baseAddress, userKey.count > 0, let dst = buf.baseAddress {
+        // A constant-size scratch is allocated on the stack (a size known only at run time
+        // makes withUnsafeTemporaryAllocation fall back to the heap): the seek target and the
+        // two cursors' key buffers. A key too long for it takes a heap buffer for the target;
+        // cursors grow their own key buffers when a key outgrows their scratch.
+        return try withUnsafeTemporaryAllocation(byteCount: 1024, alignment: 8) { buf in
+            let inline = targetCount <= 256
+            let targetBuffer = inline ? UnsafeMutableRawBufferPointer(rebasing: buf[0..<targetCount])
+                                      : UnsafeMutableRawBufferPointer.allocate(byteCount: targetCount, alignment: 8)
+            defer { if !inline { targetBuffer.deallocate() } }
+            if let src = userKey.baseAddress, userKey.count > 0, let dst = targetBuffer.baseAddress {
                 dst.copyMemory(from: src, byteCount: userKey.count)
             }
-            buf.storeBytes(of: packSequenceAndKind(min(sequence, maxSequenceNumber), .forSeek).littleEndian,
-                           toByteOffset: userKey.count, as: UInt64.self)
-            let target = UnsafeRawBufferPointer(rebasing: buf[0..<targetCount])
-            let scratchCount = (buf.count - targetCount) / 2
-            let indexScratch = UnsafeMutableRawBufferPointer(rebasing: buf[targetCount..<targetCount + scratchCount])
-            let dataScratch = UnsafeMutableRawBufferPointer(rebasing: buf[(targetCount + scratchCount)...])
+            targetBuffer.storeBytes(of: packSequenceAndKind(min(sequence, maxSequenceNumber), .forSeek).littleEndian,
+                                    toByteOffset: userKey.count, as: UInt64.self)
+            let target = UnsafeRawBufferPointer(targetBuffer)
+            let scratchStart = inline ? 256 : 0
+            let scratchCount = (buf.count - scratchStart) / 2
+            let indexScratch = UnsafeMutableRawBufferPointer(rebasing: buf[scratchStart..<scratchStart + scratchCount])
+            let dataScratch = UnsafeMutableRawBufferPointer(rebasing: buf[(scratchStart + scratchCount)...])
             var index = BlockCursor(block: indexBlock, order: indexOrder, format: indexFormat, scratch: indexScratch)
             defer { index.release() }
             index.seek(target)
@@ -157,7 +166,14 @@
                         return .notFound
                     }
                     switch ValueKind(rawValue: key[key.count - 8]) {
-                    case .value: return .found(Array(data.value))
+                    case .value:
+                        let v = data.value
+                        return .found([UInt8](unsafeUninitializedCapacity: v.count) { out, n in
+                            if let src = v.baseAddress, let dst = out.baseAddress, v.count > 0 {
+                                dst.initialize(from: src.assumingMemoryBound(to: UInt8.self), count: v.count)
+                            }
+                            n = v.count
+                        })
                     case .deletion, .singleDeletion: return .deleted
                     case let kind:
                         throw SedimentError.notSupported(

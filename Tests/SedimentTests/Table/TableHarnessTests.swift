@@ -85,6 +85,15 @@ struct ModelCursor {
             let block = try Block.make(copying: builder.finish(), file: "mem", offset: 0)
             let it = BlockIterator(block: block)
             #expect(scanAll(it).map(\.key) == entries.map(\.key))
+            // A full backward scan (previous() reuses each restart interval's decoded entries).
+            var backward: [(key: [UInt8], value: [UInt8])] = []
+            it.seekToLast()
+            while it.isValid {
+                backward.append((Array(it.key), Array(it.value)))
+                it.previous()
+            }
+            #expect(backward.reversed().map(\.key) == entries.map(\.key))
+            #expect(backward.reversed().map(\.value) == entries.map(\.value))
             Self.exercise(it, entries, &rng, steps: 400)
         }
     }
