@@ -6,7 +6,8 @@
 //  compaction holds.
 //  Inputs: from L0, every L0 table (they overlap each other); from Ln, the first table after
 //  the level's round-robin cursor (the largest key of the previous compaction there), wrapping,
-//  that nothing in Ln+1 overlaps (a trivial move), else simply the first table after the cursor.
+//  that nothing in Ln+1 overlaps (a trivial move, extended over the following tables while the
+//  combined range still overlaps nothing below), else simply the first table after the cursor.
 //  Then every table of the next level overlapping the inputs' user-key range; for L0 the range
 //  is widened until no other L0 table overlaps it.
 // Pure function of the version and cursors: no I/O, no locking.
@@ -65,7 +66,10 @@ struct CompactionPicker {
             } else {
                 let after = cursors[level]
                 let start = after.flatMap { c in files.firstIndex { compareInternalKeys($0.largest, c) > 0 } } ?? 0
-                inputs = [firstMovable(version, level: level, from: start) ?? files[start]]
+                if let movable = firstMovable(version, level: level, from: start) {
+                    return extendMove(version, level: level, from: movable)
+                }
+                inputs = [files[start]]
             }
             return expand(version, level: level, inputs: inputs,
                           reason: level == 0 ? "L0 count" : "size")
@@ -87,6 +91,33 @@ struct CompactionPicker {
             }
         }
         return nil
+    }
+
+    /// A trivial move of `first` extended over the tables that follow it in the level while
+    /// nothing in the next level overlaps the combined range, up to 25 x targetFileSizeBase
+    /// (RocksDB's TryExtendNonL0TrivialMove and max_compaction_bytes): one move can then empty
+    /// most of a level whose tables all sit above gaps of the next. Falls back to `first` alone
+    /// when the extended move would overlap too much of the level after.
+    func extendMove(_ version: Version, level: Int, from first: FileMetadata) -> Compaction {
+        let files = version.files(at: level)
+        guard var i = files.firstIndex(where: { $0.number == first.number }) else {
+            return expand(version, level: level, inputs: [first], reason: "size")
+        }
+        var inputs = [first]
+        var bytes = first.size
+        let limit = UInt64(max(0, options.targetFileSizeBase)) * 25
+        while i + 1 < files.count {
+            let next = files[i + 1]
+            guard bytes + next.size <= limit,
+                  version.overlapping(level: level + 1, smallestUserKey: Array(first.smallestUserKey),
+                                      largestUserKey: Array(next.largestUserKey)).isEmpty else { break }
+            inputs.append(next)
+            bytes += next.size
+            i += 1
+        }
+        let extended = expand(version, level: level, inputs: inputs, reason: "size")
+        return inputs.count == 1 || isTrivialMove(extended)
+            ? extended : expand(version, level: level, inputs: [first], reason: "size")
     }
 
     /// A compaction of `inputs` at `level` with the overlapping tables of the next level and the
