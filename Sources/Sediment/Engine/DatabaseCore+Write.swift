@@ -117,14 +117,11 @@ extension DatabaseCore {
                 throw SedimentError.readOnly(message: error.description)
             }
             if state.shuttingDown { throw SedimentError.closed }
-            if state.mem.isEmpty || (!mustSwitch && state.mem.approximateMemoryUsage < options.writeBufferSize) {
-                // An empty memtable is never switched out, whatever its arena has reserved.
-                return
-            }
             let level0 = versions.current.files(at: 0).count
             let stallsApply = !options.disableAutoCompactions && state.manualCompactions == 0
             if stallsApply && !delayed && level0 >= options.level0SlowdownWritesTrigger {
-                // Slow down: give compaction 1 ms of this writer's time, once per write.
+                // Slow down every write (not only memtable switches), as LevelDB and RocksDB do:
+                // give compaction 1 ms of this writer's time, once per write.
                 let start = Clock.nanoseconds()
                 monitor.unlock()
                 var ts = timespec(tv_sec: 0, tv_nsec: 1_000_000)
@@ -135,10 +132,15 @@ extension DatabaseCore {
                 continue
             }
             if stallsApply && level0 >= options.level0StopWritesTrigger {
+                // Stop: no write proceeds until compaction brings L0 back under the trigger.
                 let start = Clock.nanoseconds()
                 monitor.wait(for: .progress)
                 state.stats.stallNanoseconds += Clock.nanoseconds() - start
                 continue
+            }
+            if state.mem.isEmpty || (!mustSwitch && state.mem.approximateMemoryUsage < options.writeBufferSize) {
+                // An empty memtable is never switched out, whatever its arena has reserved.
+                return
             }
             if state.imms.count >= options.maxWriteBufferNumber - 1 {
                 // Every buffer is full: wait for the background flush.
