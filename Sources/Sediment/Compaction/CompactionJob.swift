@@ -12,20 +12,31 @@
 
 /// The result of a finished compaction.
 struct CompactionResult {
+    /// The tables written, in key order (all at the output level).
     var outputs: [FileMetadata] = []
+    /// Bytes of every input table.
     var bytesRead: UInt64 = 0
+    /// Bytes of every output table.
     var bytesWritten: UInt64 = 0
+    /// Entries read from the inputs.
     var entriesIn: UInt64 = 0
+    /// Entries not written (hidden versions, tombstones with nothing below).
     var entriesDropped: UInt64 = 0
 }
 
 /// Runs one compaction.
 struct CompactionJob {
+    /// What to merge.
     let compaction: Compaction
+    /// The version the inputs come from; consulted for tables below the output level.
     let version: Version
-    let snapshots: [SequenceNumber]   // ascending
+    /// Live snapshots' sequence numbers, ascending.
+    let snapshots: [SequenceNumber]
+    /// The database directory.
     let directory: String
+    /// Table building and file system options.
     let options: Options
+    /// Opens the input tables.
     let tableCache: TableCache
     /// Hands out file numbers for outputs (and records them as pending).
     let newFileNumber: () -> UInt64

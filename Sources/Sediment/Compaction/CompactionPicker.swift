@@ -5,7 +5,8 @@
 //  level has no score. The highest score of at least 1 goes first, skipping levels that a running
 //  compaction holds.
 //  Inputs: from L0, every L0 table (they overlap each other); from Ln, the first table after
-//  the level's round-robin cursor (the largest key of the previous compaction there), wrapping.
+//  the level's round-robin cursor (the largest key of the previous compaction there), wrapping,
+//  that nothing in Ln+1 overlaps (a trivial move), else simply the first table after the cursor.
 //  Then every table of the next level overlapping the inputs' user-key range; for L0 the range
 //  is widened until no other L0 table overlaps it.
 // Pure function of the version and cursors: no I/O, no locking.
@@ -64,10 +65,26 @@ struct CompactionPicker {
             } else {
                 let after = cursors[level]
                 let start = after.flatMap { c in files.firstIndex { compareInternalKeys($0.largest, c) > 0 } } ?? 0
-                inputs = [files[start]]
+                inputs = [firstMovable(version, level: level, from: start) ?? files[start]]
             }
             return expand(version, level: level, inputs: inputs,
                           reason: level == 0 ? "L0 count" : "size")
+        }
+        return nil
+    }
+
+    /// The first table of `level` (n >= 1), from index `start` round-robin, that nothing in the
+    /// next level overlaps: moving it down costs a MANIFEST edit instead of a merge (the cheap
+    /// end of RocksDB's kMinOverlappingRatio). nil when every table overlaps the next level.
+    /// - Complexity: O(tables at level x tables at level + 1).
+    func firstMovable(_ version: Version, level: Int, from start: Int) -> FileMetadata? {
+        let files = version.files(at: level)
+        for k in 0..<files.count {
+            let f = files[(start + k) % files.count]
+            if version.overlapping(level: level + 1, smallestUserKey: Array(f.smallestUserKey),
+                                   largestUserKey: Array(f.largestUserKey)).isEmpty {
+                return f
+            }
         }
         return nil
     }

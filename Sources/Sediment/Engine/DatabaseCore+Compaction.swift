@@ -7,6 +7,7 @@
 // space is retried after a pause; any other failure puts the database in read-only mode.
 
 extension DatabaseCore {
+    /// The compaction picker for this database's options.
     var picker: CompactionPicker { CompactionPicker(options: options) }
 
     /// The background threads' loop; returns when the database shuts down.

@@ -27,16 +27,25 @@ final class Writer {
 
 /// Counters behind `property("sediment.stats")`.
 struct EngineStatistics {
+    /// Bytes of write batches appended to the WAL (RocksDB's "ingest").
     var walBytes: UInt64 = 0
+    /// WAL syncs.
     var walSyncs: UInt64 = 0
+    /// Group-commit groups written.
     var writeGroups: UInt64 = 0
+    /// Operations (puts and deletes) applied.
     var writesApplied: UInt64 = 0
+    /// Memtables flushed.
     var flushes: UInt64 = 0
+    /// Bytes of the level-0 tables flushes wrote.
     var flushBytes: UInt64 = 0
+    /// Time spent flushing.
     var flushNanoseconds: UInt64 = 0
+    /// Time writers spent slowed or stopped (level-0 triggers, full memtables).
     var stallNanoseconds: UInt64 = 0
     /// Per output level: compaction work (flushes count toward level 0).
     var levels: [LevelStatistics] = []
+    /// Compactions that ran out of space and were put off.
     var compactionRetries: UInt64 = 0
 }
 

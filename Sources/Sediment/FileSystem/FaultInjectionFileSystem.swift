@@ -162,7 +162,10 @@ public final class FaultInjectionFileSystem: FileSystem {
     /// made durable, and files whose directory entry was never synced are removed.
     /// Open files keep working afterwards only in the sense that their handles stay valid;
     /// call this with the database closed (or after abandoning it).
-    public func dropUnsyncedData() throws {
+    /// - Parameter keepUnsynced: for a file whose entry is durable, how many bytes survive,
+    ///   given its path, synced length and current size (clamped to that range). A real disk
+    ///   may keep any prefix of unsynced appends, tearing the last record; nil keeps none.
+    public func dropUnsyncedData(keepUnsynced: ((String, UInt64, UInt64) -> UInt64)? = nil) throws {
         let snapshot = state.withLock { s -> State in
             let copy = s
             s.unsyncedEntries.removeAll()
@@ -189,8 +192,15 @@ public final class FaultInjectionFileSystem: FileSystem {
             guard base.fileExists(path) else { continue }
             let size = try base.fileSize(path)
             if size > synced {
-                let bytes = try base.readWholeFile(path)
-                try base.writeWholeFile(path, Array(bytes[0..<Int(synced)]), sync: true)
+                let keep = min(size, max(synced, keepUnsynced?(path, synced, size) ?? synced))
+                if keep < size {
+                    let bytes = try base.readWholeFile(path)
+                    try base.writeWholeFile(path, Array(bytes[0..<Int(keep)]), sync: true)
+                }
+                state.withLock { s in
+                    s.syncedLength[path] = keep
+                    s.currentLength[path] = keep
+                }
             }
         }
     }

@@ -76,14 +76,14 @@ import SedimentTestSupport
                 process.arguments = [path, sync ? "1" : "0", String(round)]
                 process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
                 try process.run()
-                // Kill at a random moment after the writer has started acknowledging (on a
-                // loaded machine the process may take a while to open the database).
+                // Kill at a random moment after the writer is under way (its open and recovery
+                // take longer on a loaded machine), so every round acknowledges something.
                 let started = Date()
-                while (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0 == 0,
-                      Date().timeIntervalSince(started) < 20 {
+                while Date().timeIntervalSince(started) < 20,
+                      ((try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0) < 4096 {
                     usleep(5_000)
                 }
-                usleep(UInt32(30_000 + Int(rng.next() % 160_000)))
+                usleep(UInt32(20_000 + Int(rng.next() % 150_000)))
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
                 let log = Log(try String(contentsOfFile: out, encoding: .utf8))
