@@ -78,9 +78,22 @@ enum BlockCompression {
         return out
     }
 
-    /// Decompresses a block's contents of `type`. `file` and `offset` name the block in errors.
+    /// Decompresses a block's stored bytes (`data`, without the trailer) into an array.
+    /// - Throws: `.corruption` naming `file`/`offset` when the data does not decompress to its
+    ///   recorded size; `.notSupported` for types other than LZ4 and zlib.
     static func decompress(_ data: UnsafeRawBufferPointer, type: BlockCompressionType,
                            file: String, offset: UInt64) throws -> [UInt8] {
+        let (buffer, count) = try decompressToBuffer(data, type: type, file: file, offset: offset)
+        defer { buffer.deallocate() }
+        return Array(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+    }
+
+    /// Decompresses into a new buffer (at least one byte) that the caller owns and must
+    /// deallocate, written in place by the decompressor: no zero fill, no copy.
+    /// - Returns: the buffer and the decompressed size.
+    /// - Throws: as `decompress`; the buffer is freed when it throws.
+    static func decompressToBuffer(_ data: UnsafeRawBufferPointer, type: BlockCompressionType,
+                                   file: String, offset: UInt64) throws -> (UnsafeMutableRawBufferPointer, Int) {
         func corrupt(_ m: String) -> SedimentError {
             .corruption(file: file, offset: Int64(offset), message: m)
         }
@@ -93,21 +106,26 @@ enum BlockCompression {
         // A block can't decompress to more than 1 GiB; reject absurd sizes before allocating.
         guard size <= 1 << 30 else { throw corrupt("absurd uncompressed size \(size) in a \(type.name) block") }
         let input = UnsafeRawBufferPointer(rebasing: data[start...])
-        var out = [UInt8](repeating: 0, count: Int(size))
-        if size == 0 { return out }
+        let out = UnsafeMutableRawBufferPointer.allocate(byteCount: max(Int(size), 1), alignment: 8)
+        if size == 0 { return (out, 0) }
+        let dst = UnsafeMutableRawBufferPointer(rebasing: out[0..<Int(size)])
         switch type {
         case .lz4:
-            let n = out.withUnsafeMutableBytes { dst -> Int32 in
-                LZ4_decompress_safe(
-                    input.baseAddress?.assumingMemoryBound(to: CChar.self),
-                    dst.baseAddress!.assumingMemoryBound(to: CChar.self),
-                    Int32(input.count), Int32(size))
+            let n = LZ4_decompress_safe(
+                input.baseAddress?.assumingMemoryBound(to: CChar.self),
+                dst.baseAddress?.assumingMemoryBound(to: CChar.self),
+                Int32(input.count), Int32(size))
+            guard n == Int32(size) else {
+                out.deallocate()
+                throw corrupt("LZ4 block does not decompress to its recorded size")
             }
-            guard n == Int32(size) else { throw corrupt("LZ4 block does not decompress to its recorded size") }
         default:
-            guard inflateRaw(input, into: &out) else { throw corrupt("zlib block does not decompress") }
+            guard inflateRaw(input, into: dst) else {
+                out.deallocate()
+                throw corrupt("zlib block does not decompress")
+            }
         }
-        return out
+        return (out, Int(size))
     }
 
     private static func deflateRaw(_ raw: UnsafeRawBufferPointer) -> [UInt8]? {
@@ -129,18 +147,17 @@ enum BlockCompression {
         return out
     }
 
-    private static func inflateRaw(_ input: UnsafeRawBufferPointer, into out: inout [UInt8]) -> Bool {
+    private static func inflateRaw(_ input: UnsafeRawBufferPointer, into dst: UnsafeMutableRawBufferPointer) -> Bool {
         var stream = z_stream()
         guard inflateInit2_(&stream, -15, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return false }
         defer { inflateEnd(&stream) }
-        let expected = out.count
-        return out.withUnsafeMutableBytes { dst -> Bool in
-            stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
-            stream.avail_in = uInt(input.count)
-            stream.next_out = dst.baseAddress!.assumingMemoryBound(to: Bytef.self)
-            stream.avail_out = uInt(expected)
-            let r = inflate(&stream, Z_FINISH)
-            return r == Z_STREAM_END && Int(stream.total_out) == expected
-        }
+        let expected = dst.count
+        guard let out = dst.baseAddress else { return false }
+        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
+        stream.avail_in = uInt(input.count)
+        stream.next_out = out.assumingMemoryBound(to: Bytef.self)
+        stream.avail_out = uInt(expected)
+        let r = inflate(&stream, Z_FINISH)
+        return r == Z_STREAM_END && Int(stream.total_out) == expected
     }
 }

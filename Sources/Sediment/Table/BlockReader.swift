@@ -56,8 +56,11 @@ struct BlockReader {
             return try Block.make(taking: buf, count: Int(handle.size), file: path, offset: handle.offset)
         }
         defer { buf.deallocate() }
-        let raw = try decompress(UnsafeRawBufferPointer(rebasing: buf[0..<Int(handle.size)]), typeByte, handle)
-        return try Block.make(copying: raw, file: path, offset: handle.offset)
+        // Decompressed straight into the buffer the Block takes over.
+        let (raw, count) = try BlockCompression.decompressToBuffer(
+            UnsafeRawBufferPointer(rebasing: buf[0..<Int(handle.size)]), type: compressionType(typeByte, handle),
+            file: path, offset: handle.offset)
+        return try Block.make(taking: raw, count: count, file: path, offset: handle.offset)
     }
 
     /// The decompressed contents of the block at `handle` (filter blocks are not restart blocks).
@@ -68,10 +71,14 @@ struct BlockReader {
         return typeByte == 0 ? Array(stored) : try decompress(stored, typeByte, handle)
     }
 
-    private func decompress(_ data: UnsafeRawBufferPointer, _ typeByte: UInt8, _ handle: BlockHandle) throws -> [UInt8] {
+    private func compressionType(_ typeByte: UInt8, _ handle: BlockHandle) throws -> BlockCompressionType {
         guard let type = BlockCompressionType(rawValue: typeByte) else {
             throw corrupt(handle, "unknown compression type \(typeByte) in the block trailer")
         }
-        return try BlockCompression.decompress(data, type: type, file: path, offset: handle.offset)
+        return type
+    }
+
+    private func decompress(_ data: UnsafeRawBufferPointer, _ typeByte: UInt8, _ handle: BlockHandle) throws -> [UInt8] {
+        try BlockCompression.decompress(data, type: compressionType(typeByte, handle), file: path, offset: handle.offset)
     }
 }
