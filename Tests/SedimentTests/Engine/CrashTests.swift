@@ -79,9 +79,12 @@ import SedimentTestSupport
                 // Kill at a random moment after the writer is under way (its open and recovery
                 // take longer on a loaded machine), so every round acknowledges something.
                 let started = Date()
-                while Date().timeIntervalSince(started) < 20,
-                      ((try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0) < 4096 {
-                    usleep(5_000)
+                func acknowledgedSomething() -> Bool {
+                    guard let text = try? String(contentsOfFile: out, encoding: .utf8) else { return false }
+                    return text.utf8.count >= 4096 && text.contains("\nack ")
+                }
+                while Date().timeIntervalSince(started) < 120, !acknowledgedSomething() {
+                    usleep(10_000)
                 }
                 usleep(UInt32(20_000 + Int(rng.next() % 150_000)))
                 kill(process.processIdentifier, SIGKILL)
