@@ -1,6 +1,7 @@
 // RepairTests: Database.repair (RocksDB's RepairDB semantics) on damaged databases: a missing
 // CURRENT, a missing or garbled MANIFEST, data only in a log, a damaged table (moved to lost/),
-// a healthy database (nothing lost), tables level 0 alone would order wrongly, and the errors.
+// a healthy database (nothing lost), tables level 0 alone would order wrongly, an I/O error at
+// every step of a repair (a second repair still recovers everything), and the errors.
 import Testing
 @testable import Sediment
 import SedimentTestSupport
@@ -217,6 +218,48 @@ import SedimentTestSupport
             expected["a"] = "new-a"
             expected["m"] = "new-m"
             #expect(try contents(path) == expected)
+        }
+    }
+
+    /// An I/O error or power loss at any mutating step of a repair loses nothing: repairing again
+    /// recovers all.
+    @Test func failureAtEveryStepThenRepairAgain() throws {
+        try withMemoryBackedTemporaryDirectory { dir in
+            let eio = SedimentError.io(file: "injected", errno: 5, message: "injected EIO")
+            let probe = FaultInjectionFileSystem()
+            var o = Options()
+            o.fileSystem = probe
+            let model = try populate(dir + "/probe")
+            try fs.removeFile(FileNames.current(dir + "/probe"))
+            let before = probe.mutatingOperationCount
+            try Database.repair(path: dir + "/probe", options: o)
+            let operations = probe.mutatingOperationCount - before
+            #expect(operations >= 6, "repair made only \(operations) mutating operations")
+            for k in 0..<operations {
+                let path = dir + "/db-\(k)"
+                #expect(try populate(path) == model)
+                try fs.removeFile(FileNames.current(path))
+                let faulty = FaultInjectionFileSystem()
+                o.fileSystem = faulty
+                faulty.failOnce(afterOperations: k, with: eio)
+                try? Database.repair(path: path, options: o)
+                try Database.repair(path: path)
+                #expect(try contents(path) == model, "repair failing at its mutating operation \(k), then repaired again")
+                removeTree(path)
+
+                // Power loss at the same step: unsynced data and directory entries vanish.
+                let crashPath = dir + "/crash-\(k)"
+                #expect(try populate(crashPath) == model)
+                try fs.removeFile(FileNames.current(crashPath))
+                let crashing = FaultInjectionFileSystem()
+                o.fileSystem = crashing
+                crashing.freeze(afterOperations: k)
+                try? Database.repair(path: crashPath, options: o)
+                try crashing.dropUnsyncedData()
+                try Database.repair(path: crashPath)
+                #expect(try contents(crashPath) == model, "power loss at repair's mutating operation \(k), then repaired again")
+                removeTree(crashPath)
+            }
         }
     }
 
