@@ -7,6 +7,7 @@
 //
 // Replay one seed with SEDIMENT_SEED=<seed>; SEDIMENT_METAMORPHIC_SEEDS and
 // SEDIMENT_METAMORPHIC_OPS scale the run (3 seeds x 400 operations in CI).
+// SEDIMENT_METAMORPHIC_TABLES=1 prints each run's final table count.
 import Foundation
 import Testing
 @testable import Sediment
@@ -60,7 +61,14 @@ import SedimentTestSupport
             },
             make("zlib, no filter") { $0.compression = .zlib; $0.bloomBitsPerKey = 0; $0.writeBufferSize = 8192 },
             make("no block cache") { $0.blockCacheSize = 0; $0.writeBufferSize = 8192 },
-            make("maxOpenFiles 2, synced writes", sync: true) { $0.maxOpenFiles = 2; $0.writeBufferSize = 4096 },
+            // TableCache keeps at least 20 tables open whatever maxOpenFiles says; tables of 256
+            // bytes make more than 20 of them, so this set evicts and reopens tables.
+            make("maxOpenFiles 2, tiny tables, synced writes", sync: true) {
+                $0.maxOpenFiles = 2
+                $0.writeBufferSize = 4096
+                $0.targetFileSizeBase = 256
+                $0.maxBytesForLevelBase = 4096
+            },
         ]
     }
 
@@ -201,6 +209,10 @@ import SedimentTestSupport
             }
         }
         try db.verifyChecksums()
+        if ProcessInfo.processInfo.environment["SEDIMENT_METAMORPHIC_TABLES"] != nil {
+            let tables = (0..<7).compactMap { db.property("sediment.num-files-at-level\($0)").flatMap { Int($0) } }.reduce(0, +)
+            print("metamorphic: \(variant.name): \(tables) tables at the end")
+        }
         try db.close()
         return out
     }
