@@ -138,8 +138,8 @@ struct CompactionJob {
     }
 }
 
-/// Writes the output tables of a compaction one after another.
-private struct OutputWriter {
+/// Writes the output tables of a compaction (or of repair's merge) one after another.
+struct OutputWriter {
     let directory: String
     let options: Options
     let newFileNumber: () -> UInt64

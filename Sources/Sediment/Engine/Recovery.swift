@@ -20,6 +20,18 @@ enum Recovery {
         var lastSequence: SequenceNumber
     }
 
+    /// Adds every operation of the validated `batch` to `mem`, numbered from the batch's sequence.
+    /// - Returns: the last sequence number used; nil for an empty batch.
+    /// - Throws: `.corruption` naming `file` when the batch does not decode.
+    static func insert(_ batch: WriteBatch, into mem: MemTable, file: String) throws -> SequenceNumber? {
+        var seq = batch.sequence
+        try batch.forEach(file: file) { kind, key, value in
+            mem.add(sequence: seq, kind: kind, key: key, value: value)
+            seq += 1
+        }
+        return batch.count > 0 ? batch.sequence + UInt64(batch.count) - 1 : nil
+    }
+
     /// Replays the logs of the database in `directory` and starts a new log.
     static func replayLogs(directory: String, versions: VersionSet, options: Options) throws -> Result {
         let fs = options.fileSystem
@@ -61,12 +73,7 @@ enum Recovery {
                         default: throw error
                         }
                     }
-                    var seq = batch.sequence
-                    try batch.forEach(file: logPath) { kind, key, value in
-                        mem.add(sequence: seq, kind: kind, key: key, value: value)
-                        seq += 1
-                    }
-                    if batch.count > 0 { lastSequence = max(lastSequence, batch.sequence + UInt64(batch.count) - 1) }
+                    if let last = try insert(batch, into: mem, file: logPath) { lastSequence = max(lastSequence, last) }
                     if mem.approximateMemoryUsage > options.writeBufferSize { try flushRecovered() }
                 }
                 if reader.stoppedAtCorruption { break replay }

@@ -82,6 +82,21 @@ final class VersionSet {
         manifest = try startManifest(number: 1, records: [edit.encode()])
     }
 
+    /// For repair: starts MANIFEST-`manifestNumber` holding `edit` alone (a whole state:
+    /// comparator, counters and every table), syncs it, points CURRENT at it and closes it.
+    /// Nothing is installed; the version set is not used afterwards.
+    /// - Throws: `.invalidArgument` when the edit's tables do not form a version or a counter is
+    ///   missing; `SedimentError` from the file system (the new MANIFEST is then removed unless
+    ///   CURRENT may already name it).
+    func writeFreshManifest(_ edit: VersionEdit, manifestNumber: UInt64) throws {
+        guard edit.logNumber != nil, edit.nextFileNumber != nil, edit.lastSequence != nil else {
+            throw SedimentError.invalidArgument("a fresh MANIFEST needs a log number, next file number and last sequence")
+        }
+        _ = try Version(numLevels: options.numLevels).applying(edit)
+        let writer = try startManifest(number: manifestNumber, records: [edit.encode()])
+        try writer.file.close()
+    }
+
     /// Records `edit` in the MANIFEST and installs the version it produces. Fills in the next
     /// file number and last sequence; keeps the current log numbers when the edit has none.
     /// - Precondition: called under the engine's mutex.

@@ -1,0 +1,274 @@
+// Repair: the engine behind `Database.repair`, RocksDB's RepairDB semantics (DESIGN.md §8,
+// "Repair"). Best effort: whatever can still be read becomes a database again.
+//
+//  1. Take the LOCK (`.locked` while the database is open) and list the directory: every log,
+//     table and MANIFEST (FileNames.parse). Numbers in `lost/` count as used too.
+//  2. Convert each log into level-0 tables: its records are read in `.skipAnyCorruptedRecords`
+//     mode, a batch that does not decode in full is skipped, the rest go through a MemTable and
+//     `Flush.writeLevel0Table` (a new table whenever the memtable passes `writeBufferSize`).
+//  3. Scan every table (TableReader.open, then every entry) for its key and sequence ranges. A
+//     table that cannot be opened or read, holds an unsupported feature or no entry, is moved
+//     to `lost/`.
+//  4. All tables go to level 0, where reads stop at the first table (newest largest sequence
+//     first) holding a key. That is right only when every two tables with overlapping key ranges
+//     also have disjoint sequence ranges; tables from deeper levels of a compacted tree often do
+//     not. Then every table is merged into new tables with disjoint key ranges (every version
+//     is kept but exact duplicates), and the originals go to `lost/` afterwards.
+//  5. A brand-new MANIFEST (all tables at level 0; last sequence the largest seen; log number a
+//     fresh, unused number, so no log is replayed; next file number past everything) and CURRENT.
+//  6. Only when that is durable, the old MANIFESTs, the converted logs and the merged originals
+//     move to `lost/`. A crash before that step leaves extra files that the next repair (or
+//     open) copes with: a repeated repair converts the logs again into identical entries.
+
+enum Repair {
+    /// Rebuilds the database in `path` from its tables and logs; see the file header.
+    /// - Throws: `.invalidArgument` when `path` is not a directory or options are invalid;
+    ///   `.locked` when the database is open; `SedimentError` from the file system. Damaged data
+    ///   does not throw: it is skipped or moved to `lost/`.
+    static func run(path: String, options rawOptions: Options) throws {
+        var options = rawOptions
+        options.numLevels = max(2, options.numLevels)
+        guard options.writeBufferSize > 0, options.blockSize > 0, options.blockRestartInterval > 0 else {
+            throw SedimentError.invalidArgument("writeBufferSize, blockSize and blockRestartInterval must be positive")
+        }
+        let fs = options.fileSystem
+        guard fs.isDirectory(path) else {
+            throw SedimentError.invalidArgument("\(path) is not a directory: nothing to repair")
+        }
+        let lock = try fs.lockFile(FileNames.lock(path))
+        defer { lock.unlock() }
+        let repairer = Repairer(path: path, options: options)
+        try repairer.repair()
+    }
+}
+
+/// One repair run; not shared.
+private final class Repairer {
+    let path: String
+    let options: Options
+    let fs: any FileSystem
+    var lostDirectory: String { path + "/lost" }
+    /// The next unused file number.
+    var nextNumber: UInt64 = 1
+    /// The largest sequence number seen in a table or log.
+    var maxSequence: SequenceNumber = 0
+    /// Tables written by this run, removed again when it fails before the MANIFEST.
+    var written: [UInt64] = []
+
+    init(path: String, options: Options) {
+        self.path = path
+        self.options = options
+        self.fs = options.fileSystem
+    }
+
+    func newNumber() -> UInt64 {
+        defer { nextNumber += 1 }
+        return nextNumber
+    }
+
+    func repair() throws {
+        var logs: [UInt64] = []
+        var tables: [UInt64] = []
+        var manifests: [String] = []
+        for name in try fs.children(of: path) {
+            guard let (kind, number) = FileNames.parse(name) else { continue }
+            nextNumber = max(nextNumber, number + 1)
+            switch kind {
+            case .log: logs.append(number)
+            case .table: tables.append(number)
+            case .manifest: manifests.append(name)
+            default: break
+            }
+        }
+        if fs.isDirectory(lostDirectory) {
+            for name in try fs.children(of: lostDirectory) {
+                if let (_, number) = FileNames.parse(name) { nextNumber = max(nextNumber, number + 1) }
+            }
+        }
+        logs.sort()
+        tables.sort()
+
+        var files: [FileMetadata] = []
+        var replaced: [UInt64] = []
+        do {
+            for number in logs { try convertLog(number) }
+            for number in tables + written {
+                if let meta = try scanTable(number) { files.append(meta) }
+            }
+            if !Self.levelZeroOrderIsSafe(files) {
+                replaced = files.map(\.number)
+                files = try mergeAll(files)
+            }
+        } catch {
+            for n in written { try? fs.removeFile(FileNames.table(path, n)) }
+            throw error
+        }
+
+        var edit = VersionEdit()
+        edit.comparator = bytewiseComparatorName
+        let logNumber = newNumber()
+        let manifestNumber = newNumber()
+        edit.logNumber = logNumber
+        edit.prevLogNumber = 0
+        edit.nextFileNumber = nextNumber
+        edit.lastSequence = maxSequence
+        for f in files { edit.addFile(level: 0, f) }
+        let versions = VersionSet(path: path, fileSystem: fs, options: options)
+        try versions.writeFreshManifest(edit, manifestNumber: manifestNumber)
+
+        // The new state is durable; what it replaced goes to lost/ (best effort).
+        let newManifest = "MANIFEST-" + FileNames.padded(manifestNumber)
+        for name in manifests where name != newManifest { archive(name) }
+        for number in logs { archive(FileNames.padded(number) + ".log") }
+        for number in replaced { archive(FileNames.padded(number) + ".sst") }
+        try? fs.syncDirectory(path)
+    }
+
+    /// Moves `name` into `lost/`, creating it when needed. Best effort.
+    func archive(_ name: String) {
+        if !fs.isDirectory(lostDirectory) {
+            try? fs.createDirectory(lostDirectory)
+            try? fs.syncDirectory(path)
+        }
+        try? fs.rename(path + "/" + name, to: lostDirectory + "/" + name)
+    }
+
+    /// Replays log `number` into level-0 tables, skipping whatever is damaged.
+    /// - Throws: I/O errors from the file system and from writing tables.
+    func convertLog(_ number: UInt64) throws {
+        let logPath = FileNames.log(path, number)
+        let reader = RecordReader(file: try fs.openForReading(logPath), mode: .skipAnyCorruptedRecords)
+        var mem = MemTable(arenaBlockSize: arenaBlockSize(for: options))
+        func flush() throws {
+            guard !mem.isEmpty else { return }
+            let table = newNumber()
+            _ = try Flush.writeLevel0Table(mem, number: table, directory: path, options: options)
+            written.append(table)
+            mem = MemTable(arenaBlockSize: arenaBlockSize(for: options))
+        }
+        while true {
+            let record: [UInt8]?
+            do {
+                record = try reader.readRecord()
+            } catch SedimentError.corruption {
+                break   // damage the reader could not step over: keep what came before
+            }
+            guard let record else { break }
+            guard record.count >= WriteBatch.headerSize else { continue }
+            let batch = WriteBatch(encoded: record)
+            do {
+                try batch.forEach(file: logPath) { _, _, _ in }
+            } catch {
+                continue   // a damaged or unsupported batch is skipped whole
+            }
+            if let last = try Recovery.insert(batch, into: mem, file: logPath) { maxSequence = max(maxSequence, last) }
+            if mem.approximateMemoryUsage > options.writeBufferSize { try flush() }
+        }
+        try flush()
+    }
+
+    /// Opens table `number` and reads every entry. A table that cannot be read (or is empty)
+    /// is moved to `lost/`.
+    /// - Returns: its metadata, or nil when it went to `lost/`.
+    /// - Throws: `.io`/`.noSpace` from the file system (those say nothing about the table).
+    func scanTable(_ number: UInt64) throws -> FileMetadata? {
+        let tablePath = FileNames.table(path, number)
+        do {
+            let file = try fs.openForReading(tablePath)
+            let reader = try TableReader.open(file: file, fileSize: try file.size(), fileNumber: number, blockCache: nil)
+            try TableFeatureCheck.check(reader)
+            let it = reader.makeIterator(verifyChecksums: true, fillCache: false)
+            it.seekToFirst()
+            var smallest: [UInt8] = []
+            var largest: [UInt8] = []
+            var smallestSeq = SequenceNumber.max
+            var largestSeq: SequenceNumber = 0
+            while it.isValid {
+                let key = it.key
+                guard key.count >= 8 else {
+                    throw SedimentError.corruption(file: tablePath, offset: nil, message: "a key shorter than its 8-byte trailer")
+                }
+                if smallest.isEmpty { smallest = Array(key) }
+                let seq = key.loadFixed64(at: key.count - 8) >> 8
+                smallestSeq = min(smallestSeq, seq)
+                largestSeq = max(largestSeq, seq)
+                largest.removeAll(keepingCapacity: true)
+                largest.append(contentsOf: key)
+                it.next()
+            }
+            if let e = it.error { throw e }
+            guard !smallest.isEmpty else {
+                archive(FileNames.padded(number) + ".sst")
+                return nil
+            }
+            maxSequence = max(maxSequence, largestSeq)
+            return FileMetadata(number: number, size: reader.fileSize, smallest: smallest, largest: largest,
+                                smallestSequence: smallestSeq, largestSequence: largestSeq)
+        } catch let error as SedimentError {
+            switch error {
+            case .io, .noSpace: throw error
+            default:
+                archive(FileNames.padded(number) + ".sst")
+                return nil
+            }
+        }
+    }
+
+    /// True when level 0's first-hit rule reads `files` correctly: every two tables whose user-key
+    /// ranges overlap have disjoint sequence ranges (Version+Invariants' rule 3).
+    static func levelZeroOrderIsSafe(_ files: [FileMetadata]) -> Bool {
+        Version(levels: [files]).invariantViolations().isEmpty
+    }
+
+    /// Merges every entry of `files` into new tables with disjoint user-key ranges, cut near
+    /// `targetFileSizeBase` between user keys. Exact duplicates (same internal key) are written once.
+    /// - Throws: errors reading the inputs or writing the outputs; new outputs are then removed.
+    func mergeAll(_ files: [FileMetadata]) throws -> [FileMetadata] {
+        var iterators: [any InternalIterator] = []
+        for f in files {
+            let file = try fs.openForReading(FileNames.table(path, f.number))
+            let reader = try TableReader.open(file: file, fileSize: f.size, fileNumber: f.number, blockCache: nil)
+            iterators.append(reader.makeIterator(verifyChecksums: true, fillCache: false))
+        }
+        let merged = MergingIterator(iterators)
+        var writer = OutputWriter(directory: path, options: options, newFileNumber: { [unowned self] in newNumber() })
+        var result = CompactionResult()
+        let target = UInt64(max(1, options.targetFileSizeBase))
+        var previous: [UInt8] = []
+        do {
+            merged.seekToFirst()
+            while merged.isValid {
+                let key = merged.key
+                let sameUserKey: Bool
+                if previous.isEmpty {
+                    sameUserKey = false
+                } else {
+                    let duplicate = previous.withUnsafeBytes { compareBytes($0, key) == 0 }
+                    if duplicate {
+                        merged.next()
+                        continue
+                    }
+                    sameUserKey = previous.withUnsafeBytes { p in
+                        compareBytes(UnsafeRawBufferPointer(rebasing: p[0..<p.count - 8]),
+                                     UnsafeRawBufferPointer(rebasing: key[0..<key.count - 8])) == 0
+                    }
+                }
+                if !sameUserKey && writer.isOpen && writer.estimatedSize >= target {
+                    try writer.finish(into: &result)
+                }
+                try writer.add(key, merged.value)
+                previous.removeAll(keepingCapacity: true)
+                previous.append(contentsOf: key)
+                merged.next()
+            }
+            if let e = merged.error { throw e }
+            try writer.finish(into: &result)
+            try fs.syncDirectory(path)
+        } catch {
+            writer.abandon()
+            for f in result.outputs { try? fs.removeFile(FileNames.table(path, f.number)) }
+            throw error
+        }
+        return result.outputs
+    }
+}

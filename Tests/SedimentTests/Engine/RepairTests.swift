@@ -1,0 +1,294 @@
+// RepairTests: Database.repair (RocksDB's RepairDB semantics) on damaged databases: a missing
+// CURRENT, a missing or garbled MANIFEST, data only in a log, a damaged table (moved to lost/),
+// a healthy database (nothing lost), tables level 0 alone would order wrongly, an I/O error at
+// every step of a repair (a second repair still recovers everything), and the errors.
+import Testing
+@testable import Sediment
+import SedimentTestSupport
+
+@Suite struct RepairTests {
+    let fs = PosixFileSystem()
+
+    /// Options that keep every table where the test put it.
+    var quiet: Options {
+        var o = Options()
+        o.disableAutoCompactions = true
+        return o
+    }
+
+    /// Every key and value a full scan shows.
+    func contents(_ path: String) throws -> [String: String] {
+        let db = try Database(path: path)
+        defer { try? db.close() }
+        var out: [String: String] = [:]
+        for (k, v) in try db.scan() { out[String(decoding: k, as: UTF8.self)] = String(decoding: v, as: UTF8.self) }
+        for (k, v) in out { #expect(try db.get(b(k)) == b(v), "get disagrees with scan for \(k)") }
+        return out
+    }
+
+    /// A database with tables on several levels, overwrites, deletes and unflushed writes.
+    /// - Returns: what it should hold.
+    func populate(_ path: String) throws -> [String: String] {
+        var model: [String: String] = [:]
+        let db = try Database(path: path, options: quiet)
+        defer { try? db.close() }
+        func put(_ k: String, _ v: String) throws {
+            try db.put(b(k), b(v))
+            model[k] = v
+        }
+        for i in 0..<200 { try put("key\(1000 + i)", "v1-\(i)") }
+        try db.flush()
+        try db.compactRange()
+        for i in stride(from: 0, to: 200, by: 3) { try put("key\(1000 + i)", "v2-\(i)") }
+        try db.flush()
+        for i in stride(from: 0, to: 200, by: 7) {
+            try db.delete(b("key\(1000 + i)"))
+            model["key\(1000 + i)"] = nil
+        }
+        var batch = WriteBatch()
+        for i in 200..<220 {
+            batch.put(b("key\(1000 + i)"), b("batch-\(i)"))
+            model["key\(1000 + i)"] = "batch-\(i)"
+        }
+        try db.write(batch)
+        try put("key1001", "newest")
+        return model
+    }
+
+    func names(_ path: String) throws -> [String] { try fs.children(of: path).sorted() }
+
+    @Test func healthyDatabaseKeepsEverything() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let model = try populate(path)
+            try Database.repair(path: path)
+            #expect(try contents(path) == model)
+            // Repairing twice changes nothing either.
+            try Database.repair(path: path)
+            #expect(try contents(path) == model)
+        }
+    }
+
+    @Test func missingCurrent() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let model = try populate(path)
+            try fs.removeFile(FileNames.current(path))
+            #expect(throws: SedimentError.self) { try Database(path: path) }
+            try Database.repair(path: path)
+            #expect(try contents(path) == model)
+        }
+    }
+
+    @Test(arguments: ["delete", "garble", "truncate"])
+    func damagedManifest(how: String) throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let model = try populate(path)
+            for name in try names(path) where name.hasPrefix("MANIFEST-") {
+                let file = path + "/" + name
+                switch how {
+                case "delete": try fs.removeFile(file)
+                case "garble":
+                    var bytes = try fs.readWholeFile(file)
+                    for i in stride(from: 0, to: bytes.count, by: 5) { bytes[i] ^= 0x5A }
+                    try fs.writeWholeFile(file, bytes)
+                default: try fs.writeWholeFile(file, Array(try fs.readWholeFile(file).prefix(9)))
+                }
+            }
+            #expect(throws: SedimentError.self) { try Database(path: path) }
+            try Database.repair(path: path)
+            #expect(try contents(path) == model)
+            let lost = try names(path + "/lost")
+            if how != "delete" { #expect(lost.contains { $0.hasPrefix("MANIFEST-") }) }
+        }
+    }
+
+    @Test func dataOnlyInALog() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            var model: [String: String] = [:]
+            do {
+                let db = try Database(path: path)
+                for i in 0..<50 {
+                    try db.put(b("k\(i)"), b("v\(i)"))
+                    model["k\(i)"] = "v\(i)"
+                }
+                try db.delete(b("k7"))
+                model["k7"] = nil
+                try db.close()
+            }
+            for name in try names(path) where name == "CURRENT" || name.hasPrefix("MANIFEST-") {
+                try fs.removeFile(path + "/" + name)
+            }
+            #expect(try names(path).contains { $0.hasSuffix(".log") })
+            #expect(!(try names(path).contains { $0.hasSuffix(".sst") }))
+            try Database.repair(path: path)
+            #expect(try names(path + "/lost").contains { $0.hasSuffix(".log") })
+            #expect(try contents(path) == model)
+            // Writes after repair continue the sequence: a new value wins over the log's.
+            do {
+                let db = try Database(path: path)
+                try db.put(b("k1"), b("after"))
+                try db.close()
+            }
+            model["k1"] = "after"
+            #expect(try contents(path) == model)
+        }
+    }
+
+    /// As RocksDB's reader, a bad checksum drops the rest of its 32 KiB block; later blocks survive.
+    @Test func damagedLogRecordIsSkipped() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let value = { (i: Int) in String(repeating: "\(i)", count: 10_000) }
+            do {
+                let db = try Database(path: path)
+                for i in 0..<10 { try db.put(b("key\(i)"), b(value(i))) }
+                try db.close()
+            }
+            guard let log = try names(path).first(where: { $0.hasSuffix(".log") }) else {
+                throw TestSupportError("no log")
+            }
+            var bytes = try fs.readWholeFile(path + "/" + log)
+            bytes[10_100] ^= 0xFF   // the payload of record 1, in block 0
+            try fs.writeWholeFile(path + "/" + log, bytes)
+            try Database.repair(path: path)
+            let got = try contents(path)
+            #expect(got["key0"] == value(0))
+            #expect(got["key1"] == nil)
+            #expect(got["key8"] == value(8))
+            #expect(got["key9"] == value(9))
+            for (k, v) in got { #expect(k.hasPrefix("key") && v == value(Int(k.dropFirst(3)) ?? -1)) }
+        }
+    }
+
+    @Test(arguments: ["truncate", "footer", "data"])
+    func damagedTableGoesToLost(how: String) throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            do {
+                let db = try Database(path: path, options: quiet)
+                for i in 0..<100 { try db.put(b("a\(i)"), b("first\(i)")) }
+                try db.flush()
+                for i in 0..<100 { try db.put(b("b\(i)"), b("second\(i)")) }
+                try db.flush()
+                try db.close()
+            }
+            let tables = try names(path).filter { $0.hasSuffix(".sst") }
+            #expect(tables.count == 2)
+            guard let victim = tables.last else { throw TestSupportError("no table") }
+            let file = path + "/" + victim
+            var bytes = try fs.readWholeFile(file)
+            switch how {
+            case "truncate": bytes.removeLast(20)
+            case "footer": bytes[bytes.count - 3] ^= 0xFF
+            default: bytes[40] ^= 0xFF   // inside the first data block
+            }
+            try fs.writeWholeFile(file, bytes)
+            try Database.repair(path: path)
+            #expect(try names(path + "/lost").contains(victim))
+            var expected: [String: String] = [:]
+            for i in 0..<100 { expected["a\(i)"] = "first\(i)" }
+            #expect(try contents(path) == expected)
+        }
+    }
+
+    /// A table compacted to the last level after a newer L0 table of another range was kept
+    /// has the larger largest sequence but older versions: level 0 alone would read it first.
+    @Test func tablesLevelZeroWouldMisorderAreMerged() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            do {
+                let db = try Database(path: path, options: quiet)
+                for c in "abcdefghijklmnopqrstuvwxyz" { try db.put(b(String(c)), b("old")) }
+                try db.flush()
+                try db.compactRange()
+                try db.put(b("a"), b("new-a"))
+                try db.flush()
+                try db.put(b("m"), b("new-m"))
+                try db.flush()
+                try db.compactRange(from: b("m"), to: b("n"))
+                try db.close()
+            }
+            try fs.removeFile(FileNames.current(path))
+            try Database.repair(path: path)
+            var expected: [String: String] = [:]
+            for c in "abcdefghijklmnopqrstuvwxyz" { expected[String(c)] = "old" }
+            expected["a"] = "new-a"
+            expected["m"] = "new-m"
+            #expect(try contents(path) == expected)
+        }
+    }
+
+    /// An I/O error or power loss at any mutating step of a repair loses nothing: repairing again
+    /// recovers all.
+    @Test func failureAtEveryStepThenRepairAgain() throws {
+        try withMemoryBackedTemporaryDirectory { dir in
+            let eio = SedimentError.io(file: "injected", errno: 5, message: "injected EIO")
+            let probe = FaultInjectionFileSystem()
+            var o = Options()
+            o.fileSystem = probe
+            let model = try populate(dir + "/probe")
+            try fs.removeFile(FileNames.current(dir + "/probe"))
+            let before = probe.mutatingOperationCount
+            try Database.repair(path: dir + "/probe", options: o)
+            let operations = probe.mutatingOperationCount - before
+            #expect(operations >= 6, "repair made only \(operations) mutating operations")
+            for k in 0..<operations {
+                let path = dir + "/db-\(k)"
+                #expect(try populate(path) == model)
+                try fs.removeFile(FileNames.current(path))
+                let faulty = FaultInjectionFileSystem()
+                o.fileSystem = faulty
+                faulty.failOnce(afterOperations: k, with: eio)
+                try? Database.repair(path: path, options: o)
+                try Database.repair(path: path)
+                #expect(try contents(path) == model, "repair failing at its mutating operation \(k), then repaired again")
+                removeTree(path)
+
+                // Power loss at the same step: unsynced data and directory entries vanish.
+                let crashPath = dir + "/crash-\(k)"
+                #expect(try populate(crashPath) == model)
+                try fs.removeFile(FileNames.current(crashPath))
+                let crashing = FaultInjectionFileSystem()
+                o.fileSystem = crashing
+                crashing.freeze(afterOperations: k)
+                try? Database.repair(path: crashPath, options: o)
+                try crashing.dropUnsyncedData()
+                try Database.repair(path: crashPath)
+                #expect(try contents(crashPath) == model, "power loss at repair's mutating operation \(k), then repaired again")
+                removeTree(crashPath)
+            }
+        }
+    }
+
+    @Test func openDatabaseIsLocked() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let db = try Database(path: path)
+            try db.put(b("k"), b("v"))
+            #expect {
+                try Database.repair(path: path)
+            } throws: { error in
+                if case SedimentError.locked = error { return true }
+                return false
+            }
+            try db.close()
+            try Database.repair(path: path)
+            #expect(try contents(path) == ["k": "v"])
+        }
+    }
+
+    @Test func missingDirectory() throws {
+        try withTemporaryDirectory { dir in
+            #expect {
+                try Database.repair(path: dir + "/nothing-here")
+            } throws: { error in
+                if case SedimentError.invalidArgument = error { return true }
+                return false
+            }
+            #expect(!fs.fileExists(dir + "/nothing-here"))
+        }
+    }
+}
