@@ -11,6 +11,8 @@
 //   (       1,       2 ]      574  57.400%  92.000% ###########
 // A value type; each worker thread keeps its own and they are merged at the end.
 
+@_spi(Internals) import Sediment
+
 /// Bucket upper bounds shared by every histogram (RocksDB's HistogramBucketMapper).
 let benchBucketLimits: [UInt64] = {
     var limits: [UInt64] = [1, 2]
@@ -132,27 +134,4 @@ package struct BenchHistogram: Sendable {
         }
         return out
     }
-}
-
-/// `value` with `digits` decimals.
-package func fixed(_ value: Double, _ digits: Int) -> String {
-    guard value.isFinite else { return "\(value)" }
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let negative = value < 0
-    let scaled = (Swift.abs(value) * scale).rounded()
-    let whole = UInt64(scaled / scale)
-    var s = negative ? "-\(whole)" : "\(whole)"
-    if digits > 0 {
-        let frac = UInt64(scaled - Double(whole) * scale)
-        var f = String(frac)
-        while f.count < digits { f = "0" + f }
-        s += "." + f
-    }
-    return s
-}
-
-/// `text` right-aligned in `width` columns.
-package func pad(_ text: String, _ width: Int) -> String {
-    text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
 }

@@ -191,16 +191,17 @@ extension String {
 }
 
 /// `value` with `digits` decimals, without Foundation.
-func fixed(_ value: Double, _ digits: Int) -> String {
-    guard value.isFinite else { return "\(value)" }
+@_spi(Internals) public func fixed(_ value: Double, _ digits: Int) -> String {
     var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
+    for _ in 0..<max(0, digits) { scale *= 10 }
+    // Beyond 2^53 a Double has no fractional digits left; print it as Swift does (never trap).
+    guard value.isFinite, abs(value) * scale < 9.0e15 else { return "\(value)" }
     let negative = value < 0
     let scaled = (abs(value) * scale).rounded()
-    let whole = Int(scaled / scale)
+    let whole = UInt64(scaled / scale)
     var s = negative ? "-\(whole)" : "\(whole)"
     if digits > 0 {
-        let frac = Int(scaled - Double(whole) * scale)
+        let frac = UInt64(scaled - Double(whole) * scale)
         var f = String(frac)
         while f.count < digits { f = "0" + f }
         s += "." + f
@@ -209,6 +210,6 @@ func fixed(_ value: Double, _ digits: Int) -> String {
 }
 
 /// `text` right-aligned in `width` columns.
-func pad(_ text: String, _ width: Int) -> String {
+@_spi(Internals) public func pad(_ text: String, _ width: Int) -> String {
     text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
 }

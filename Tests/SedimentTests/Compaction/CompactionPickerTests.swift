@@ -14,7 +14,7 @@
 // of the inputs at the start level); `define` resets cursors. `SEDIMENT_REWRITE=1` rewrites the
 // expected blocks.
 import Testing
-@testable import Sediment
+@_spi(Internals) @testable import Sediment
 import SedimentTestSupport
 
 /// The state a data-driven picker file carries from case to case.
