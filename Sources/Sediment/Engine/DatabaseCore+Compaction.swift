@@ -64,15 +64,7 @@ extension DatabaseCore {
                 edit.deleteFile(level: c.level, number: f.number)
                 edit.addFile(level: c.outputLevel, f)
             }
-            versions.lastSequence = state.lastSequence
-            do {
-                try versions.logAndApply(edit)
-            } catch {
-                let e = asSedimentError(error)
-                state.backgroundError = e
-                return e
-            }
-            noteVersionInstalled()
+            if let e = installEdit(edit) { return e }
             state.compactionCursors[c.level] = c.inputs.last?.largest
             state.stats.levels[c.outputLevel].bytesMoved += c.inputs.reduce(0) { $0 + $1.size }
             state.stats.levels[c.outputLevel].moves += 1
@@ -90,18 +82,10 @@ extension DatabaseCore {
             for f in c.inputs { edit.deleteFile(level: c.level, number: f.number) }
             for f in c.nextLevelInputs { edit.deleteFile(level: c.outputLevel, number: f.number) }
             for f in result.outputs { edit.addFile(level: c.outputLevel, f) }
-            versions.lastSequence = state.lastSequence
-            do {
-                try versions.logAndApply(edit)
-            } catch {
-                // The outputs stay (and stay pending): the edit may be on disk after a failed
-                // sync, so a reopen may need them; the next open deletes them if unused.
-                let e = asSedimentError(error)
-                state.backgroundError = e
-                return e
-            }
+            // On failure the outputs stay (and stay pending): the edit may be on disk after a
+            // failed sync, so a reopen may need them; the next open deletes them if unused.
+            if let e = installEdit(edit) { return e }
             for n in allocated.numbers { state.pendingOutputs.remove(n) }
-            noteVersionInstalled()
             state.compactionCursors[c.level] = c.inputs.map(\.largest).max { compareInternalKeys($0, $1) < 0 }
             var s = state.stats.levels[c.outputLevel]
             s.compactions += 1
@@ -156,6 +140,22 @@ extension DatabaseCore {
     /// Makes sure the level statistics have a row for `level`.
     func ensureLevelStats(_ level: Int) {
         while state.stats.levels.count <= level { state.stats.levels.append(LevelStatistics()) }
+    }
+
+    /// Records `edit` (with the current last sequence) in the MANIFEST and installs the new
+    /// Version; on failure the database turns read-only and the error is returned.
+    /// - Precondition: lock held.
+    func installEdit(_ edit: VersionEdit) -> SedimentError? {
+        versions.lastSequence = state.lastSequence
+        do {
+            try versions.logAndApply(edit)
+        } catch {
+            let e = asSedimentError(error)
+            state.backgroundError = e
+            return e
+        }
+        noteVersionInstalled()
+        return nil
     }
 
     /// Remembers the current version so its tables stay while anyone holds it.
