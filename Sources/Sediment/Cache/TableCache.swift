@@ -34,10 +34,10 @@ final class TableCache: Sendable {
     func reader(number: UInt64, size: UInt64) throws -> TableReader {
         let cached: TableReader? = state.withLock { s in
             s.tick += 1
-            guard var e = s.entries[number] else { return nil }
-            e.lastUse = s.tick
-            s.entries[number] = e
-            return e.reader
+            // One hash: find the slot once, then update it in place.
+            guard let index = s.entries.index(forKey: number) else { return nil }
+            s.entries.values[index].lastUse = s.tick
+            return s.entries.values[index].reader
         }
         if let cached { return cached }
         let path = FileNames.table(directory, number)
