@@ -80,8 +80,9 @@ import SedimentTestSupport
                 // take longer on a loaded machine), so every round acknowledges something.
                 let started = Date()
                 func acknowledgedSomething() -> Bool {
-                    guard let text = try? String(contentsOfFile: out, encoding: .utf8) else { return false }
-                    return text.utf8.count >= 4096 && text.contains("\nack ")
+                    // Read with the engine's file system: Foundation's file reading leaks under ASan.
+                    guard let bytes = try? PosixFileSystem().readWholeFile(out), bytes.count >= 4096 else { return false }
+                    return String(decoding: bytes, as: UTF8.self).contains("\nack ")
                 }
                 while Date().timeIntervalSince(started) < 120, !acknowledgedSomething() {
                     usleep(10_000)
