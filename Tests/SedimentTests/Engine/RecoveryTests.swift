@@ -90,14 +90,20 @@ import SedimentTestSupport
         }
     }
 
+    /// A fresh database in `dir`/db over a new fault-injecting file system, with the options
+    /// used to open it (so a test can reopen with the same ones).
+    func openWithFaultInjection(_ dir: String, _ configure: (inout Options) -> Void = { _ in })
+        throws -> (path: String, fs: FaultInjectionFileSystem, options: Options, db: Database) {
+        let fs = FaultInjectionFileSystem()
+        var o = Options()
+        o.fileSystem = fs
+        configure(&o)
+        return (dir + "/db", fs, o, try Database(path: dir + "/db", options: o))
+    }
+
     @Test func dropUnsyncedKeepsEverySyncedWrite() throws {
         try withTemporaryDirectory { dir in
-            let path = dir + "/db"
-            let fs = FaultInjectionFileSystem()
-            var o = Options()
-            o.fileSystem = fs
-            o.writeBufferSize = 32 << 10
-            let db = try Database(path: path, options: o)
+            let (path, fs, o, db) = try openWithFaultInjection(dir) { $0.writeBufferSize = 32 << 10 }
             for i in 0..<300 {
                 try db.put(b("s\(i)"), [UInt8](repeating: UInt8(i & 0xFF), count: 200), options: WriteOptions(sync: true))
                 try db.put(b("u\(i)"), b("unsynced"))
@@ -118,11 +124,7 @@ import SedimentTestSupport
 
     @Test func logWriteFailureMakesDatabaseReadOnly() throws {
         try withTemporaryDirectory { dir in
-            let path = dir + "/db"
-            let fs = FaultInjectionFileSystem()
-            var o = Options()
-            o.fileSystem = fs
-            let db = try Database(path: path, options: o)
+            let (path, fs, o, db) = try openWithFaultInjection(dir)
             try db.put(b("before"), b("1"), options: WriteOptions(sync: true))
             fs.inject(.init(.sync, pathContains: ".log", error: .io(file: "log", errno: 5, message: "injected EIO"), times: 1))
             #expect(throws: SedimentError.self) { try db.put(b("failed"), b("2"), options: WriteOptions(sync: true)) }
@@ -140,11 +142,7 @@ import SedimentTestSupport
 
     @Test func flushFailureKeepsTheLogAndLosesNothing() throws {
         try withTemporaryDirectory { dir in
-            let path = dir + "/db"
-            let fs = FaultInjectionFileSystem()
-            var o = Options()
-            o.fileSystem = fs
-            let db = try Database(path: path, options: o)
+            let (path, fs, o, db) = try openWithFaultInjection(dir)
             for i in 0..<100 { try db.put(b("k\(i)"), b("v\(i)")) }
             fs.inject(.init(.append, pathContains: ".sst", error: .noSpace(file: "sst", message: "injected ENOSPC"), times: 1))
             #expect(throws: SedimentError.self) { try db.flush() }
