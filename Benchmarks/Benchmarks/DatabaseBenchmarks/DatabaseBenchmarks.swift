@@ -90,27 +90,22 @@ let benchmarks: @Sendable () -> Void = {
 
     let scanConfig = Benchmark.Configuration(
         metrics: [.wallClock, .cpuTotal, .throughput], scalingFactor: .mega, maxDuration: .seconds(20), maxIterations: 3)
-    Benchmark("full forward scan of 1M entries", configuration: scanConfig) { benchmark in
-        let db = try settledDatabase("scan", count: 1_000_000)
-        benchmark.startMeasurement()
-        var seen = 0
-        let c = try db.cursor()
-        c.seekToFirst()
-        while c.isValid { seen += c.keyCount; c.next() }
-        benchmark.stopMeasurement()
-        blackHole(seen)
-        try db.close()
-    }
-    Benchmark("full reverse scan of 1M entries", configuration: scanConfig) { benchmark in
-        let db = try settledDatabase("rscan", count: 1_000_000)
-        benchmark.startMeasurement()
-        var seen = 0
-        let c = try db.cursor()
-        c.seekToLast()
-        while c.isValid { seen += c.keyCount; c.previous() }
-        benchmark.stopMeasurement()
-        blackHole(seen)
-        try db.close()
+    for forward in [true, false] {
+        let name = forward ? "forward" : "reverse"
+        Benchmark("full \(name) scan of 1M entries", configuration: scanConfig) { benchmark in
+            let db = try settledDatabase("scan-\(name)", count: 1_000_000)
+            benchmark.startMeasurement()
+            var seen = 0
+            let c = try db.cursor()
+            if forward { c.seekToFirst() } else { c.seekToLast() }
+            while c.isValid {
+                seen += c.keyCount
+                if forward { c.next() } else { c.previous() }
+            }
+            benchmark.stopMeasurement()
+            blackHole(seen)
+            try db.close()
+        }
     }
     Benchmark("seek on a settled 1M-key database (x1000)", configuration: config) { benchmark in
         let db = try settledDatabase("seek", count: 1_000_000)
