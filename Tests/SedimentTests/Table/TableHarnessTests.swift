@@ -178,7 +178,9 @@ struct ModelCursor {
 
     @Test func separatorsAndSuccessors() {
         var s = ikey(Array("abcdef".utf8), 5)
-        shortenSeparator(&s, limit: ikey(Array("abzz".utf8), 9).withUnsafeBytes { Array($0) }.withUnsafeBytes { UnsafeRawBufferPointer($0) })
+        // The limit's bytes must stay alive for the call: no pointer escapes withUnsafeBytes.
+        let limit = ikey(Array("abzz".utf8), 9)
+        limit.withUnsafeBytes { shortenSeparator(&s, limit: $0) }
         #expect(Array(s.dropLast(8)) == Array("abd".utf8))
         var t = ikey([0xFF, 0xFF, 0x01, 0x07], 3)
         shortenToSuccessor(&t)
