@@ -7,15 +7,16 @@
 //   - pass verifyChecksums() on every table;
 //   - keep a write made after recovery through the next reopen.
 // In-flight outcomes are resolved to what the reopened database shows, so later rounds hold
-// them to it. Replays from SEDIMENT_SEED.
+// them to it. Replays from SEDIMENT_SEED; SEDIMENT_CRASH_ROUNDS sets the cycles per mode (60).
 import Testing
 import Foundation
 @testable import Sediment
 import SedimentTestSupport
 
 @Suite struct CrashTests {
-    /// Kill/reopen cycles per sync mode.
-    static let rounds = 6
+    /// Kill/reopen cycles per sync mode: 60 in CI (issue 7's gate); SEDIMENT_CRASH_ROUNDS scales
+    /// the run outside CI.
+    static let rounds = ProcessInfo.processInfo.environment["SEDIMENT_CRASH_ROUNDS"].flatMap(Int.init) ?? 60
 
     /// The CrashWriter helper, built next to the test bundle.
     func writerPath() throws -> String {

@@ -6,7 +6,7 @@
 // hence every other run's. A failure names its seed, option set and first differing line.
 //
 // Replay one seed with SEDIMENT_SEED=<seed>; SEDIMENT_METAMORPHIC_SEEDS and
-// SEDIMENT_METAMORPHIC_OPS scale the run (3 seeds x 400 operations in CI).
+// SEDIMENT_METAMORPHIC_OPS scale the run (25 seeds x 2,000 operations x 8 option sets in CI).
 // SEDIMENT_METAMORPHIC_TABLES=1 prints each run's final table count.
 import Foundation
 import Testing
@@ -221,31 +221,34 @@ import SedimentTestSupport
         ProcessInfo.processInfo.environment[name].flatMap { Int($0) }
     }
 
-    @Test func transcriptsAgreeAcrossOptionSets() throws {
-        let replay = ProcessInfo.processInfo.environment["SEDIMENT_SEED"] != nil
-        let seedCount = Self.environmentInt("SEDIMENT_METAMORPHIC_SEEDS") ?? 3
-        let opCount = Self.environmentInt("SEDIMENT_METAMORPHIC_OPS") ?? 400
-        let seeds: [UInt64] = replay ? [SeededRandom().seed] : (0..<UInt64(seedCount)).map { 0x5EED + $0 }
-        for seed in seeds {
-            var rng = SeededRandom(defaultSeed: seed)
-            let ops = Self.operations(count: opCount, rng: &rng)
-            let expected = Self.modelTranscript(ops)
-            for variant in Self.variants {
-                let got = try withMemoryBackedTemporaryDirectory { dir in
-                    try Self.databaseTranscript(ops, variant: variant, path: dir + "/db")
-                }
-                if got != expected {
-                    let i = (0..<min(got.count, expected.count)).first { got[$0] != expected[$0] } ?? min(got.count, expected.count)
-                    Issue.record("""
-                        metamorphic divergence: seed \(seed) (replay with SEDIMENT_SEED=\(seed)), option set "\(variant.name)", \
-                        transcript line \(i):
-                          got:      \(i < got.count ? got[i] : "<end>")
-                          expected: \(i < expected.count ? expected[i] : "<end>")
-                        """)
-                    return
-                }
+    /// The seeds to run: SEDIMENT_SEED alone when replaying, else SEDIMENT_METAMORPHIC_SEEDS of them
+    /// (25 in CI). One test case per seed, so Swift Testing runs seeds side by side.
+    static var seeds: [UInt64] {
+        if ProcessInfo.processInfo.environment["SEDIMENT_SEED"] != nil { return [SeededRandom().seed] }
+        let count = environmentInt("SEDIMENT_METAMORPHIC_SEEDS") ?? 25
+        return (0..<UInt64(count)).map { 0x5EED + $0 }
+    }
+
+    @Test(arguments: seeds)
+    func transcriptsAgreeAcrossOptionSets(seed: UInt64) throws {
+        let opCount = Self.environmentInt("SEDIMENT_METAMORPHIC_OPS") ?? 2000
+        var rng = SeededRandom(defaultSeed: seed)
+        let ops = Self.operations(count: opCount, rng: &rng)
+        let expected = Self.modelTranscript(ops)
+        for variant in Self.variants {
+            let got = try withMemoryBackedTemporaryDirectory { dir in
+                try Self.databaseTranscript(ops, variant: variant, path: dir + "/db")
+            }
+            if got != expected {
+                let i = (0..<min(got.count, expected.count)).first { got[$0] != expected[$0] } ?? min(got.count, expected.count)
+                Issue.record("""
+                    metamorphic divergence: seed \(seed) (replay with SEDIMENT_SEED=\(seed)), option set "\(variant.name)", \
+                    transcript line \(i):
+                      got:      \(i < got.count ? got[i] : "<end>")
+                      expected: \(i < expected.count ? expected[i] : "<end>")
+                    """)
+                return
             }
         }
     }
 }
-

@@ -9,7 +9,7 @@
 //   - the recovered state is a prefix of the write sequence (no holes): there is an index p
 //     such that every write before p is visible and none after it;
 //   - the reopened database passes `verifyChecksums()`, and cursors agree with gets.
-// Replays from SEDIMENT_SEED; SEDIMENT_POWERLOSS_CYCLES scales the run (100 in CI).
+// Replays from SEDIMENT_SEED; SEDIMENT_POWERLOSS_CYCLES scales the run (300 in CI).
 import Foundation
 import Testing
 @testable import Sediment
@@ -48,7 +48,7 @@ import SedimentTestSupport
 
     @Test func randomCrashPointsRecoverAPrefixWithEverySyncedWrite() throws {
         var rng = SeededRandom(defaultSeed: 0xB0057)
-        let cycles = ProcessInfo.processInfo.environment["SEDIMENT_POWERLOSS_CYCLES"].flatMap(Int.init) ?? 100
+        let cycles = ProcessInfo.processInfo.environment["SEDIMENT_POWERLOSS_CYCLES"].flatMap(Int.init) ?? 300
         let writes = 400
         var failures = 0
         try withMemoryBackedTemporaryDirectory { dir in
