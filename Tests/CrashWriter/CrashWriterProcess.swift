@@ -1,6 +1,8 @@
 // CrashWriter logic (kept out of main.swift so that nothing is main-actor isolated): a test helper process for the kill -9 crash test (Engine/CrashTests.swift).
 // Usage: CrashWriter DBPATH SYNC(0|1) ROUND
-// Four threads write keys "r<round>-t<thread>-<i>" through the public API: puts, batches of
+// Four threads write keys "r<round % 10>-t<thread>-<i>" through the public API (so round r
+// overwrites what round r-10 wrote, and the database stays a bounded size over many rounds;
+// every value names its round, so an older value is never mistaken for a newer one): puts, batches of
 // three, an occasional delete, a flush now and then (thread 0) and a compactRange now and then
 // (thread 1). Before each write the thread prints one "intent <key> <value-or-DEL> <batch>" line
 // per key, after it one "ack <key> <value-or-DEL>" line per key (`<batch>` is "-" for a single
@@ -55,26 +57,27 @@ enum CrashWriterProcess {
                 guard let arg else { return nil }
                 let box = Unmanaged<Box>.fromOpaque(arg).takeRetainedValue()
                 let (t, db, round) = (box.t, box.db, box.round)
+                let slot = round % 10
                 let w = WriteOptions(sync: box.sync)
                 var i = 0
                 while true {
-                    let key = "r\(round)-t\(t)-\(i)"
+                    let key = "r\(slot)-t\(t)-\(i)"
                     do {
                         if i % 10 == 9 {
                             var batch = WriteBatch()
                             let id = "\(round).\(t).\(i)"
                             for j in 0..<3 {
-                                ack("intent \(key)-b\(j) batch-\(i)-\(j) \(id)")
-                                batch.put(Array("\(key)-b\(j)".utf8), Array("batch-\(i)-\(j)".utf8))
+                                ack("intent \(key)-b\(j) batch-\(round)-\(i)-\(j) \(id)")
+                                batch.put(Array("\(key)-b\(j)".utf8), Array("batch-\(round)-\(i)-\(j)".utf8))
                             }
                             try db.write(batch, options: w)
-                            for j in 0..<3 { ack("ack \(key)-b\(j) batch-\(i)-\(j)") }
+                            for j in 0..<3 { ack("ack \(key)-b\(j) batch-\(round)-\(i)-\(j)") }
                         } else if i % 17 == 16 {
-                            ack("intent r\(round)-t\(t)-\(i - 1) DEL -")
-                            try db.delete(Array("r\(round)-t\(t)-\(i - 1)".utf8), options: w)
-                            ack("ack r\(round)-t\(t)-\(i - 1) DEL")
+                            ack("intent r\(slot)-t\(t)-\(i - 1) DEL -")
+                            try db.delete(Array("r\(slot)-t\(t)-\(i - 1)".utf8), options: w)
+                            ack("ack r\(slot)-t\(t)-\(i - 1) DEL")
                         } else {
-                            let value = "value-\(i)-" + String(repeating: "x", count: i % 50)
+                            let value = "value-\(round)-\(i)-" + String(repeating: "x", count: i % 50)
                             ack("intent \(key) \(value) -")
                             try db.put(Array(key.utf8), Array(value.utf8), options: w)
                             ack("ack \(key) \(value)")
