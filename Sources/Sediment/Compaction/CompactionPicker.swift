@@ -7,7 +7,8 @@
 //  Inputs: from L0, every L0 table (they overlap each other); from Ln, the first table after
 //  the level's round-robin cursor (the largest key of the previous compaction there), wrapping,
 //  that nothing in Ln+1 overlaps (a trivial move, extended over the following tables while the
-//  combined range still overlaps nothing below), else simply the first table after the cursor.
+//  combined range still overlaps nothing below), else the table with the fewest next-level bytes
+//  per byte of its own (RocksDB's kMinOverlappingRatio; ties in round-robin order).
 //  Then every table of the next level overlapping the inputs' user-key range; for L0 the range
 //  is widened until no other L0 table overlaps it.
 // Pure function of the version and cursors: no I/O, no locking.
@@ -69,7 +70,7 @@ struct CompactionPicker {
                 if let movable = firstMovable(version, level: level, from: start) {
                     return extendMove(version, level: level, from: movable)
                 }
-                inputs = [files[start]]
+                inputs = [minOverlappingRatio(version, level: level, from: start)]
             }
             return expand(version, level: level, inputs: inputs,
                           reason: level == 0 ? "L0 count" : "size")
@@ -91,6 +92,28 @@ struct CompactionPicker {
             }
         }
         return nil
+    }
+
+    /// The table of `level` (n >= 1) whose merge rewrites the fewest next-level bytes per byte it
+    /// moves down: overlapping bytes in level + 1 divided by its own size (RocksDB's default
+    /// `kMinOverlappingRatio`). Ties go to the first in round-robin order from `start`, so equal
+    /// tables still take turns.
+    /// - Complexity: O(tables at level x tables at level + 1).
+    func minOverlappingRatio(_ version: Version, level: Int, from start: Int) -> FileMetadata {
+        let files = version.files(at: level)
+        var best = files[start % files.count]
+        var bestRatio = Double.infinity
+        for k in 0..<files.count {
+            let f = files[(start + k) % files.count]
+            let overlap = version.overlapping(level: level + 1, smallestUserKey: Array(f.smallestUserKey),
+                                              largestUserKey: Array(f.largestUserKey)).reduce(UInt64(0)) { $0 + $1.size }
+            let ratio = Double(overlap) / Double(max(1, f.size))
+            if ratio < bestRatio {
+                best = f
+                bestRatio = ratio
+            }
+        }
+        return best
     }
 
     /// A trivial move of `first` extended over the tables that follow it in the level while
