@@ -28,4 +28,12 @@ protocol InternalIterator: AnyObject {
     var value: UnsafeRawBufferPointer { get }
     /// The I/O or corruption error that made the iterator invalid, if any.
     var error: SedimentError? { get }
+    /// False only when the source provably holds no entry of `userKey` (a table's filter, a
+    /// level's key ranges); true when it may. Does not move the iterator.
+    func mayContain(userKey: UnsafeRawBufferPointer) -> Bool
+}
+
+extension InternalIterator {
+    /// Without a filter, any key may be present.
+    func mayContain(userKey: UnsafeRawBufferPointer) -> Bool { true }
 }

@@ -6,6 +6,18 @@
 // Invariants: when valid, `current` is the child at the heap's root, and every other valid
 // child in the heap is positioned at its first entry after (forward) or before (backward) the
 // current key. Not thread-safe.
+//
+// Deferred seeks (only when made with `newestFirst`: the children are ordered newest first and,
+// for any user key, an older child holds only versions with smaller sequence numbers, the LSM
+// rule point reads stop on): a seek positions the children in order and, once one of them lands
+// on the target's user key, leaves the older ones unpositioned. Their first entry >= target can
+// only be an older version of that user key or a larger user key, so it sorts after the root
+// and cannot change the current entry. They are sought to the saved target, and joined to the
+// heap, by the next move (`next`, `previous`); any other positioning call forgets them. The
+// same holds for a newer child whose filter proves the user key absent (`mayContain`): when
+// some child lands on the user key, that child's first entry >= target is a larger user key,
+// so it is deferred too; when none does, it is sought before the heap is built. A seek that
+// finds its key (a point lookup through a cursor) then reads one source, not all of them.
 
 /// Merges child iterators into one ordered internal iterator.
 final class MergingIterator: InternalIterator {
@@ -16,10 +28,22 @@ final class MergingIterator: InternalIterator {
     @exclusivity(unchecked) private var heap: [Int] = []
     @exclusivity(unchecked) private var forward = true
     @exclusivity(unchecked) private var savedError: SedimentError?
+    /// True when the children are newest first under the LSM rule (see the header).
+    private let newestFirst: Bool
+    /// Children at this index and after are not positioned yet; `children.count` when none.
+    @exclusivity(unchecked) private var deferredFrom: Int
+    /// Bit i set: child i (< deferredFrom, < 64) is not positioned yet either.
+    @exclusivity(unchecked) private var deferredMask: UInt64 = 0
+    /// The target of the seek that deferred them.
+    @exclusivity(unchecked) private var deferredTarget: [UInt8] = []
 
     /// Merges `children`; their order breaks ties (earlier children are newer sources).
-    init(_ children: [any InternalIterator]) {
+    /// `newestFirst` enables deferred seeks: pass it only when the children follow the LSM
+    /// rule in the file header.
+    init(_ children: [any InternalIterator], newestFirst: Bool = false) {
         self.children = children
+        self.newestFirst = newestFirst
+        deferredFrom = children.count
         heap.reserveCapacity(children.count)
     }
 
@@ -59,7 +83,10 @@ final class MergingIterator: InternalIterator {
 
     private func rebuildHeap() {
         heap.removeAll(keepingCapacity: true)
-        for i in children.indices where children[i].isValid { heap.append(i) }
+        for i in 0..<deferredFrom where children[i].isValid {
+            if i < 64 && deferredMask & (1 << UInt64(i)) != 0 { continue }
+            heap.append(i)
+        }
         var i = heap.count / 2 - 1
         while i >= 0 {
             siftDown(i)
@@ -78,32 +105,98 @@ final class MergingIterator: InternalIterator {
         }
     }
 
+    /// Seeks the deferred children to the saved target and joins them to the heap. They sort
+    /// after the root (see the header), so the current entry does not change.
+    private func positionDeferred() {
+        guard deferredFrom < children.count || deferredMask != 0 else { return }
+        let first = deferredFrom
+        let mask = deferredMask
+        deferredFrom = children.count
+        deferredMask = 0
+        deferredTarget.withUnsafeBytes { t in
+            var m = mask
+            while m != 0 {
+                children[m.trailingZeroBitCount].seek(t)
+                m &= m - 1
+            }
+            for i in first..<children.count { children[i].seek(t) }
+        }
+        rebuildHeap()
+    }
+
+    /// Forgets deferred children before a positioning call that moves every child.
+    @inline(__always) private func clearDeferred() {
+        deferredFrom = children.count
+        deferredMask = 0
+    }
+
     func seekToFirst() {
         forward = true
+        clearDeferred()
         for c in children { c.seekToFirst() }
         rebuildHeap()
     }
 
     func seekToLast() {
         forward = false
+        clearDeferred()
         for c in children { c.seekToLast() }
         rebuildHeap()
     }
 
     func seek(_ target: UnsafeRawBufferPointer) {
         forward = true
-        for c in children { c.seek(target) }
+        clearDeferred()
+        guard newestFirst && target.count >= 8 else {
+            for c in children { c.seek(target) }
+            rebuildHeap()
+            return
+        }
+        let userTarget = UnsafeRawBufferPointer(rebasing: target[0..<target.count - 8])
+        var skipped: UInt64 = 0
+        var found = false
+        for i in children.indices {
+            let c = children[i]
+            // The last child is sought anyway when no newer one found the key.
+            if i < 64 && i + 1 < children.count && !c.mayContain(userKey: userTarget) {
+                skipped |= 1 << UInt64(i)
+                continue
+            }
+            c.seek(target)
+            if c.isValid {
+                let k = c.key
+                if k.count >= 8 && compareBytes(UnsafeRawBufferPointer(rebasing: k[0..<k.count - 8]), userTarget) == 0 {
+                    deferredFrom = i + 1
+                    found = true
+                    break
+                }
+            }
+        }
+        if found {
+            if deferredFrom < children.count || skipped != 0 {
+                deferredMask = skipped
+                deferredTarget.removeAll(keepingCapacity: true)
+                deferredTarget.append(contentsOf: target)
+            }
+        } else {
+            while skipped != 0 {
+                children[skipped.trailingZeroBitCount].seek(target)
+                skipped &= skipped - 1
+            }
+        }
         rebuildHeap()
     }
 
     func seekForPrevious(_ target: UnsafeRawBufferPointer) {
         forward = false
+        clearDeferred()
         for c in children { c.seekForPrevious(target) }
         rebuildHeap()
     }
 
     func next() {
         guard isValid else { return }
+        positionDeferred()
         if !forward {
             // Reposition every other child at its first key after the current one.
             let currentIndex = heap[0]
@@ -125,6 +218,7 @@ final class MergingIterator: InternalIterator {
 
     func previous() {
         guard isValid else { return }
+        positionDeferred()
         if forward {
             // Reposition every other child at its last key before the current one.
             let currentIndex = heap[0]

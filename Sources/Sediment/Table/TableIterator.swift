@@ -113,6 +113,9 @@
         skipEmptyBackward()
     }
 
+    /// False when the table's filter proves `userKey` absent.
+    func mayContain(userKey: UnsafeRawBufferPointer) -> Bool { table.filterMayMatch(userKey) }
+
     public var key: UnsafeRawBufferPointer { data.key }
     public var value: UnsafeRawBufferPointer { data.value }
     public var error: SedimentError? { loadError ?? index.error ?? (dataHandle != nil ? data.error : nil) }
