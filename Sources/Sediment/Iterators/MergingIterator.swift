@@ -25,7 +25,13 @@ final class MergingIterator: InternalIterator {
     // Iterator state is @exclusivity(unchecked): the class is used by one thread at a time and
     // no access to a field overlaps another (no callbacks into self), so the run-time check
     // that class fields otherwise get on every access (swift_beginAccess) is pure cost.
-    @exclusivity(unchecked) private var heap: [Int] = []
+    /// The heap of child indices (`heapCount` of them) and, for each child in the heap, its
+    /// current key (`keys[i]` is `children[i].key`, refreshed whenever child i moves): the
+    /// comparisons read the cache instead of calling through the existential each time. One
+    /// allocation holds both.
+    private let heap: UnsafeMutablePointer<Int>
+    private let keys: UnsafeMutablePointer<UnsafeRawBufferPointer>
+    @exclusivity(unchecked) private var heapCount = 0
     @exclusivity(unchecked) private var forward = true
     @exclusivity(unchecked) private var savedError: SedimentError?
     /// True when the children are newest first under the LSM rule (see the header).
@@ -44,11 +50,19 @@ final class MergingIterator: InternalIterator {
         self.children = children
         self.newestFirst = newestFirst
         deferredFrom = children.count
-        heap.reserveCapacity(children.count)
+        let n = max(children.count, 1)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: n * (MemoryLayout<Int>.stride + MemoryLayout<UnsafeRawBufferPointer>.stride),
+                                                   alignment: MemoryLayout<UnsafeRawBufferPointer>.alignment)
+        keys = raw.initializeMemory(as: UnsafeRawBufferPointer.self, repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: n)
+        heap = (raw + n * MemoryLayout<UnsafeRawBufferPointer>.stride).initializeMemory(as: Int.self, repeating: 0, count: n)
     }
 
-    var isValid: Bool { !heap.isEmpty }
-    var key: UnsafeRawBufferPointer { children[heap[0]].key }
+    deinit {
+        UnsafeMutableRawPointer(keys).deallocate()
+    }
+
+    var isValid: Bool { heapCount > 0 }
+    var key: UnsafeRawBufferPointer { keys[heap[0]] }
     var value: UnsafeRawBufferPointer { children[heap[0]].value }
     var error: SedimentError? {
         if let savedError { return savedError }
@@ -58,14 +72,14 @@ final class MergingIterator: InternalIterator {
 
     /// True when child `a` should be nearer the root than child `b`.
     @inline(__always) private func before(_ a: Int, _ b: Int) -> Bool {
-        let c = compareInternalKeys(children[a].key, children[b].key)
+        let c = compareInternalKeys(keys[a], keys[b])
         if c == 0 { return a < b }
         return forward ? c < 0 : c > 0
     }
 
     private func siftDown(_ start: Int) {
         var i = start
-        let n = heap.count
+        let n = heapCount
         while true {
             let l = 2 * i + 1
             if l >= n { return }
@@ -73,7 +87,9 @@ final class MergingIterator: InternalIterator {
             let r = l + 1
             if r < n && before(heap[r], heap[l]) { best = r }
             if before(heap[best], heap[i]) {
-                heap.swapAt(best, i)
+                let t = heap[best]
+                heap[best] = heap[i]
+                heap[i] = t
                 i = best
             } else {
                 return
@@ -82,12 +98,16 @@ final class MergingIterator: InternalIterator {
     }
 
     private func rebuildHeap() {
-        heap.removeAll(keepingCapacity: true)
-        for i in 0..<deferredFrom where children[i].isValid {
+        heapCount = 0
+        for i in 0..<deferredFrom {
             if i < 64 && deferredMask & (1 << UInt64(i)) != 0 { continue }
-            heap.append(i)
+            let c = children[i]
+            guard c.isValid else { continue }
+            keys[i] = c.key
+            heap[heapCount] = i
+            heapCount += 1
         }
-        var i = heap.count / 2 - 1
+        var i = heapCount / 2 - 1
         while i >= 0 {
             siftDown(i)
             i -= 1
@@ -96,19 +116,25 @@ final class MergingIterator: InternalIterator {
 
     /// After the root child moved: drop it if exhausted, else restore heap order.
     private func fixRoot() {
-        if children[heap[0]].isValid {
+        let root = heap[0]
+        let c = children[root]
+        if c.isValid {
+            keys[root] = c.key
             siftDown(0)
         } else {
-            heap[0] = heap[heap.count - 1]
-            heap.removeLast()
-            if !heap.isEmpty { siftDown(0) }
+            heapCount -= 1
+            heap[0] = heap[heapCount]
+            if heapCount > 0 { siftDown(0) }
         }
     }
 
     /// Seeks the deferred children to the saved target and joins them to the heap. They sort
     /// after the root (see the header), so the current entry does not change.
-    private func positionDeferred() {
-        guard deferredFrom < children.count || deferredMask != 0 else { return }
+    @inline(__always) private func positionDeferred() {
+        if deferredFrom < children.count || deferredMask != 0 { positionDeferredChildren() }
+    }
+
+    private func positionDeferredChildren() {
         let first = deferredFrom
         let mask = deferredMask
         deferredFrom = children.count
