@@ -85,6 +85,17 @@ public final class Cursor {
         return forward ? Array(merged.value) : savedValue
     }
 
+    /// Calls `body` with the current key's bytes, without copying them (empty when invalid).
+    /// The bytes are valid only during the call.
+    @_spi(Internals) public func withUnsafeKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        guard valid else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        if forward {
+            let k = merged.key
+            return try body(UnsafeRawBufferPointer(rebasing: k[0..<k.count - 8]))
+        }
+        return try savedKey.withUnsafeBytes(body)
+    }
+
     /// The byte length of the current key, without copying it.
     public var keyCount: Int {
         guard valid else { return 0 }
@@ -205,9 +216,23 @@ public final class Cursor {
     // MARK: internals
 
     private func seekInternal(_ userKey: [UInt8]) {
-        var t = userKey
-        t.appendFixed64(packSequenceAndKind(sequence, .forSeek))
-        t.withUnsafeBytes { merged.seek($0) }
+        let trailer = packSequenceAndKind(sequence, .forSeek)
+        guard userKey.count <= 248 else {
+            var t = userKey
+            t.appendFixed64(trailer)
+            t.withUnsafeBytes { merged.seek($0) }
+            return
+        }
+        // The target on the stack (a constant size keeps withUnsafeTemporaryAllocation off the
+        // heap): a seek allocates nothing for it.
+        withUnsafeTemporaryAllocation(byteCount: 256, alignment: 8) { buf in
+            guard let base = buf.baseAddress else { return }
+            userKey.withUnsafeBytes { u in
+                if let src = u.baseAddress { base.copyMemory(from: src, byteCount: u.count) }
+            }
+            (base + userKey.count).storeBytes(of: trailer.littleEndian, as: UInt64.self)
+            merged.seek(UnsafeRawBufferPointer(start: base, count: userKey.count + 8))
+        }
     }
 
     /// Compares the user-key part of an internal key with `user`.

@@ -106,7 +106,10 @@ extension BenchRunner {
                 let cursor = try db.cursor(options: readOptions)
                 cursor.seek(key)
                 s.reads += 1
-                if cursor.isValid && cursor.key == key { s.found += 1 }
+                // Compared in place, as RocksDB's db_bench compares the iterator's key Slice.
+                if cursor.isValid && key.withUnsafeBytes({ k in cursor.withUnsafeKey { $0.elementsEqual(k) } }) {
+                    s.found += 1
+                }
                 var j = 0
                 while j < c.seekNexts && cursor.isValid {
                     s.bytes += UInt64(cursor.keyCount + cursor.valueCount)

@@ -40,8 +40,13 @@ final class MergingIterator: InternalIterator {
     @exclusivity(unchecked) private var deferredFrom: Int
     /// Bit i set: child i (< deferredFrom, < 64) is not positioned yet either.
     @exclusivity(unchecked) private var deferredMask: UInt64 = 0
-    /// The target of the seek that deferred them.
-    @exclusivity(unchecked) private var deferredTarget: [UInt8] = []
+    /// The target of the seek that deferred them: `deferredTargetCount` bytes in the inline
+    /// room after the heap (`inlineTargetCapacity` bytes, no allocation per seek), or in
+    /// `longTarget` when longer.
+    private let inlineTarget: UnsafeMutableRawPointer
+    private static let inlineTargetCapacity = 64
+    @exclusivity(unchecked) private var deferredTargetCount = 0
+    @exclusivity(unchecked) private var longTarget: [UInt8] = []
 
     /// Merges `children`; their order breaks ties (earlier children are newer sources).
     /// `newestFirst` enables deferred seeks: pass it only when the children follow the LSM
@@ -51,10 +56,13 @@ final class MergingIterator: InternalIterator {
         self.newestFirst = newestFirst
         deferredFrom = children.count
         let n = max(children.count, 1)
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: n * (MemoryLayout<Int>.stride + MemoryLayout<UnsafeRawBufferPointer>.stride),
+        let keysBytes = n * MemoryLayout<UnsafeRawBufferPointer>.stride
+        let heapBytes = n * MemoryLayout<Int>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: keysBytes + heapBytes + MergingIterator.inlineTargetCapacity,
                                                    alignment: MemoryLayout<UnsafeRawBufferPointer>.alignment)
         keys = raw.initializeMemory(as: UnsafeRawBufferPointer.self, repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: n)
-        heap = (raw + n * MemoryLayout<UnsafeRawBufferPointer>.stride).initializeMemory(as: Int.self, repeating: 0, count: n)
+        heap = (raw + keysBytes).initializeMemory(as: Int.self, repeating: 0, count: n)
+        inlineTarget = raw + keysBytes + heapBytes
     }
 
     deinit {
@@ -139,7 +147,7 @@ final class MergingIterator: InternalIterator {
         let mask = deferredMask
         deferredFrom = children.count
         deferredMask = 0
-        deferredTarget.withUnsafeBytes { t in
+        withDeferredTarget { t in
             var m = mask
             while m != 0 {
                 children[m.trailingZeroBitCount].seek(t)
@@ -148,6 +156,25 @@ final class MergingIterator: InternalIterator {
             for i in first..<children.count { children[i].seek(t) }
         }
         rebuildHeap()
+    }
+
+    /// Keeps a copy of `target` for the deferred children.
+    private func saveDeferredTarget(_ target: UnsafeRawBufferPointer) {
+        deferredTargetCount = target.count
+        if target.count <= MergingIterator.inlineTargetCapacity {
+            if let base = target.baseAddress { inlineTarget.copyMemory(from: base, byteCount: target.count) }
+        } else {
+            longTarget = Array(target)
+        }
+    }
+
+    /// Calls `body` with the saved target.
+    private func withDeferredTarget(_ body: (UnsafeRawBufferPointer) -> Void) {
+        if deferredTargetCount <= MergingIterator.inlineTargetCapacity {
+            body(UnsafeRawBufferPointer(start: inlineTarget, count: deferredTargetCount))
+        } else {
+            longTarget.withUnsafeBytes(body)
+        }
     }
 
     /// Forgets deferred children before a positioning call that moves every child.
@@ -201,8 +228,7 @@ final class MergingIterator: InternalIterator {
         if found {
             if deferredFrom < children.count || skipped != 0 {
                 deferredMask = skipped
-                deferredTarget.removeAll(keepingCapacity: true)
-                deferredTarget.append(contentsOf: target)
+                saveDeferredTarget(target)
             }
         } else {
             while skipped != 0 {
