@@ -120,6 +120,15 @@ final class LevelIterator: InternalIterator {
         skipEmptyBackward()
     }
 
+    func advance() -> UnsafeRawBufferPointer? {
+        guard let t = table else { return nil }
+        t.next()
+        if t.isValid { return t.key }
+        skipEmptyForward()
+        guard let u = table, u.isValid else { return nil }
+        return u.key
+    }
+
     func next() {
         table?.next()
         skipEmptyForward()

@@ -264,8 +264,15 @@ final class MergingIterator: InternalIterator {
             rebuildHeap()
             return
         }
-        children[heap[0]].next()
-        fixRoot()
+        let root = heap[0]
+        if let k = children[root].advance() {
+            keys[root] = k
+            siftDown(0)
+        } else {
+            heapCount -= 1
+            heap[0] = heap[heapCount]
+            if heapCount > 0 { siftDown(0) }
+        }
     }
 
     func previous() {
