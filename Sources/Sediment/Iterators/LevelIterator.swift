@@ -122,8 +122,7 @@ final class LevelIterator: InternalIterator {
 
     func advance() -> UnsafeRawBufferPointer? {
         guard let t = table else { return nil }
-        t.next()
-        if t.isValid { return t.key }
+        if let k = t.advance() { return k }
         skipEmptyForward()
         guard let u = table, u.isValid else { return nil }
         return u.key
