@@ -32,6 +32,13 @@ public final class Cursor {
     @exclusivity(unchecked) private var savedKey: [UInt8] = []
     @exclusivity(unchecked) private var savedValue: [UInt8] = []
     @exclusivity(unchecked) private var cursorError: SedimentError?
+    /// The user key whose remaining entries a forward step skips: `skipKeyCount` bytes at
+    /// `skipKeyBytes`, a buffer kept across steps (a step copies the current key here instead
+    /// of into a new array) and grown when a longer key comes.
+    @exclusivity(unchecked) private var skipKeyBytes: UnsafeMutableRawPointer?
+    @exclusivity(unchecked) private var skipKeyCapacity = 0
+    @exclusivity(unchecked) private var skipKeyCount = 0
+    private var skipKey: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: skipKeyBytes, count: skipKeyCount) }
     static let maxSkipsBeforeReseek = 8
 
     init(core: DatabaseCore, merged: MergingIterator, sequence: SequenceNumber, version: Version, options: ReadOptions) {
@@ -42,6 +49,21 @@ public final class Cursor {
         self.lowerBound = options.lowerBound
         self.upperBound = options.upperBound
         self.snapshot = options.snapshot
+    }
+
+    deinit {
+        skipKeyBytes?.deallocate()
+    }
+
+    /// Makes `user` the key to skip.
+    @inline(__always) private func setSkipKey(_ user: UnsafeRawBufferPointer) {
+        if user.count > skipKeyCapacity {
+            skipKeyBytes?.deallocate()
+            skipKeyCapacity = max(user.count, 2 * skipKeyCapacity, 64)
+            skipKeyBytes = .allocate(byteCount: skipKeyCapacity, alignment: 8)
+        }
+        if let base = user.baseAddress, let to = skipKeyBytes { to.copyMemory(from: base, byteCount: user.count) }
+        skipKeyCount = user.count
     }
 
     /// True when positioned at a key.
@@ -61,6 +83,17 @@ public final class Cursor {
     public var value: [UInt8] {
         guard valid else { return [] }
         return forward ? Array(merged.value) : savedValue
+    }
+
+    /// Calls `body` with the current key's bytes, without copying them (empty when invalid).
+    /// The bytes are valid only during the call.
+    @_spi(Internals) public func withUnsafeKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        guard valid else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        if forward {
+            let k = merged.key
+            return try body(UnsafeRawBufferPointer(rebasing: k[0..<k.count - 8]))
+        }
+        return try savedKey.withUnsafeBytes(body)
     }
 
     /// The byte length of the current key, without copying it.
@@ -100,7 +133,7 @@ public final class Cursor {
         } else {
             merged.seekToFirst()
         }
-        findNextUserEntry(skipping: false, skipKey: [])
+        findNextUserEntry(skipping: false)
     }
 
     /// Positions at the last key (before `upperBound`).
@@ -126,7 +159,7 @@ public final class Cursor {
         var t = target
         if let lowerBound, compareBytes(t, lowerBound) < 0 { t = lowerBound }
         seekInternal(t)
-        findNextUserEntry(skipping: false, skipKey: [])
+        findNextUserEntry(skipping: false)
     }
 
     /// Positions at the last key <= `target`.
@@ -155,12 +188,14 @@ public final class Cursor {
             t.appendFixed64(packSequenceAndKind(0, .deletion))
             t.withUnsafeBytes { merged.seek($0) }
             if merged.isValid && userKeyCompare(merged.key, current) == 0 { merged.next() }
-            findNextUserEntry(skipping: true, skipKey: current)
+            current.withUnsafeBytes { setSkipKey($0) }
+            findNextUserEntry(skipping: true)
             return
         }
-        let current = key
+        let k = merged.key
+        setSkipKey(UnsafeRawBufferPointer(rebasing: k[0..<k.count - 8]))
         merged.next()
-        findNextUserEntry(skipping: true, skipKey: current)
+        findNextUserEntry(skipping: true)
     }
 
     /// Moves to the previous key. - Precondition: `isValid`.
@@ -181,23 +216,39 @@ public final class Cursor {
     // MARK: internals
 
     private func seekInternal(_ userKey: [UInt8]) {
-        var t = userKey
-        t.appendFixed64(packSequenceAndKind(sequence, .forSeek))
-        t.withUnsafeBytes { merged.seek($0) }
+        let trailer = packSequenceAndKind(sequence, .forSeek)
+        guard userKey.count <= 248 else {
+            var t = userKey
+            t.appendFixed64(trailer)
+            t.withUnsafeBytes { merged.seek($0) }
+            return
+        }
+        // The target on the stack (a constant size keeps withUnsafeTemporaryAllocation off the
+        // heap): a seek allocates nothing for it.
+        withUnsafeTemporaryAllocation(byteCount: 256, alignment: 8) { buf in
+            guard let base = buf.baseAddress else { return }
+            userKey.withUnsafeBytes { u in
+                if let src = u.baseAddress { base.copyMemory(from: src, byteCount: u.count) }
+            }
+            (base + userKey.count).storeBytes(of: trailer.littleEndian, as: UInt64.self)
+            merged.seek(UnsafeRawBufferPointer(start: base, count: userKey.count + 8))
+        }
     }
 
     /// Compares the user-key part of an internal key with `user`.
     @inline(__always) private func userKeyCompare(_ internalKey: UnsafeRawBufferPointer, _ user: [UInt8]) -> Int {
-        user.withUnsafeBytes { u in
-            compareBytes(UnsafeRawBufferPointer(rebasing: internalKey[0..<internalKey.count - 8]), u)
-        }
+        user.withUnsafeBytes { u in userKeyCompare(internalKey, u) }
+    }
+
+    /// Compares the user-key part of an internal key with `user`.
+    @inline(__always) private func userKeyCompare(_ internalKey: UnsafeRawBufferPointer, _ user: UnsafeRawBufferPointer) -> Int {
+        compareBytes(UnsafeRawBufferPointer(rebasing: internalKey[0..<internalKey.count - 8]), user)
     }
 
     /// Advances the merged iterator to the next visible live entry whose user key is not
     /// `skipKey` (when `skipping`), and sets `valid`.
-    private func findNextUserEntry(skipping startSkipping: Bool, skipKey startKey: [UInt8]) {
+    private func findNextUserEntry(skipping startSkipping: Bool) {
         var skipping = startSkipping
-        var skipKey = startKey
         var skipped = 0
         valid = false
         while merged.isValid {
@@ -215,7 +266,7 @@ public final class Cursor {
                     skipped += 1
                     if skipped > Cursor.maxSkipsBeforeReseek {
                         // Jump past every remaining entry of skipKey.
-                        var t = skipKey
+                        var t = Array(skipKey)
                         t.appendFixed64(packSequenceAndKind(0, .deletion))
                         t.withUnsafeBytes { merged.seek($0) }
                         skipped = 0
@@ -223,7 +274,7 @@ public final class Cursor {
                         continue
                     }
                 } else if kind == ValueKind.deletion.rawValue || kind == ValueKind.singleDeletion.rawValue {
-                    skipKey = Array(UnsafeRawBufferPointer(rebasing: k[0..<k.count - 8]))
+                    setSkipKey(UnsafeRawBufferPointer(rebasing: k[0..<k.count - 8]))
                     skipping = true
                     skipped = 0
                 } else if kind == ValueKind.value.rawValue {

@@ -27,9 +27,11 @@ public struct WriteBatch: Sendable {
 
     /// An empty batch whose buffer already has room for `byteCount` bytes of records.
     init(reservingCapacity byteCount: Int) {
-        rep = []
-        rep.reserveCapacity(WriteBatch.headerSize + byteCount)
-        rep.append(contentsOf: repeatElement(0, count: WriteBatch.headerSize))
+        // One allocation with the zeroed header written in place.
+        rep = [UInt8](unsafeUninitializedCapacity: WriteBatch.headerSize + byteCount) { buffer, count in
+            buffer.baseAddress?.initialize(repeating: 0, count: WriteBatch.headerSize)
+            count = WriteBatch.headerSize
+        }
     }
 
     /// The encoded size of a put record of these lengths.

@@ -106,7 +106,10 @@ extension BenchRunner {
                 let cursor = try db.cursor(options: readOptions)
                 cursor.seek(key)
                 s.reads += 1
-                if cursor.isValid && cursor.key == key { s.found += 1 }
+                // Compared in place, as RocksDB's db_bench compares the iterator's key Slice.
+                if cursor.isValid && key.withUnsafeBytes({ k in cursor.withUnsafeKey { $0.elementsEqual(k) } }) {
+                    s.found += 1
+                }
                 var j = 0
                 while j < c.seekNexts && cursor.isValid {
                     s.bytes += UInt64(cursor.keyCount + cursor.valueCount)
@@ -142,20 +145,23 @@ extension BenchRunner {
         let sequential = name == "fillseq"
         var values = BenchValues(valueSize: c.valueSize, compressionRatio: c.compressionRatio, seed: seed)
         var key = [UInt8](repeating: 0, count: c.keySize)
+        var value = [UInt8]()
         var duration = BenchDuration(seconds: sequential ? 0 : c.duration, maxOps: ops)
         var i = 0
         let perBatch = c.batchSize
+        let unused = WriteBatch()
         while !duration.done(perBatch) {
-            var batch = WriteBatch()
+            // A new batch only when putting several keys per write (one put goes through `put`).
+            var batch = perBatch > 1 ? WriteBatch() : unused
             var batchBytes = 0
             for j in 0..<perBatch {
                 makeBenchKey(UInt64(sequential ? i + j : rng.uniform(keySpace)), into: &key)
-                let v = values.next()
-                batchBytes += key.count + v.count
+                values.next(into: &value)
+                batchBytes += key.count + value.count
                 if perBatch == 1 {
-                    try db.put(key, Array(v), options: writeOptions)
+                    try db.put(key, value, options: writeOptions)
                 } else {
-                    batch.put(key, Array(v))
+                    batch.put(key, value)
                 }
             }
             if perBatch > 1 { try db.write(batch, options: writeOptions) }
@@ -175,8 +181,9 @@ extension BenchRunner {
         var duration = BenchDuration(seconds: sequential ? 0 : c.duration, maxOps: deletes)
         var i = 0
         let perBatch = c.batchSize
+        let unused = WriteBatch()
         while !duration.done(perBatch) {
-            var batch = WriteBatch()
+            var batch = perBatch > 1 ? WriteBatch() : unused
             for j in 0..<perBatch {
                 makeBenchKey(UInt64(sequential ? i + j : rng.uniform(c.num)), into: &key)
                 if perBatch == 1 { try db.delete(key, options: writeOptions) } else { batch.delete(key) }
@@ -197,15 +204,16 @@ extension BenchRunner {
         var rng = BenchRandom(seed: seed)
         var values = BenchValues(valueSize: c.valueSize, compressionRatio: c.compressionRatio, seed: seed)
         var key = [UInt8](repeating: 0, count: c.keySize)
+        var value = [UInt8]()
         let options = WriteOptions(sync: c.sync, disableWAL: c.disableWAL)
         let limiter = c.benchmarkWriteRateLimit > 0 ? RateLimiter(bytesPerSecond: c.benchmarkWriteRateLimit) : nil
         while readersDone.withLock({ $0 }) < readers {
             makeBenchKey(UInt64(rng.uniform(c.num)), into: &key)
-            let v = values.next()
-            try db.put(key, Array(v), options: options)
-            s.bytes += UInt64(key.count + v.count)
+            values.next(into: &value)
+            try db.put(key, value, options: options)
+            s.bytes += UInt64(key.count + value.count)
             s.finishedOps(1)
-            limiter?.request(key.count + v.count)
+            limiter?.request(key.count + value.count)
         }
         s.stop()
         return s

@@ -26,7 +26,7 @@ extension DatabaseCore {
                                               verifyChecksums: options.verifyChecksums, fillCache: options.fillCache))
             }
         }
-        return Cursor(core: self, merged: MergingIterator(children), sequence: view.sequence, version: view.version,
+        return Cursor(core: self, merged: MergingIterator(children, newestFirst: true), sequence: view.sequence, version: view.version,
                       options: options)
     }
 }

@@ -32,8 +32,9 @@ extension DatabaseCore {
             if let error = me.error { throw error }
             return
         }
-        // Leader.
-        var group: [Writer] = [me]
+        // Leader. The group is the first `groupCount` writers of the queue (no array of them:
+        // a generic array allocation per write showed up in profiles).
+        var groupCount = 1
         var failure: SedimentError? = nil
         do {
             try makeRoomForWrite(force: isFlushRequest)
@@ -56,7 +57,7 @@ extension DatabaseCore {
                 combined.append(b)
                 groupBytes += b.byteSize
                 wantSync = wantSync || w.sync
-                group.append(w)
+                groupCount += 1
                 index += 1
             }
             let firstSequence = state.lastSequence + 1
@@ -96,11 +97,12 @@ extension DatabaseCore {
                 if wantSync { state.stats.walSyncs += 1 }
             }
         }
-        for w in group {
+        for i in 0..<groupCount {
+            let w = state.writers[i]
             w.error = failure
             w.done = true
         }
-        state.writers.removeFirst(group.count)
+        state.writers.removeFirst(groupCount)
         monitor.broadcast(.writers)
         monitor.unlock()
         if let failure { throw failure }

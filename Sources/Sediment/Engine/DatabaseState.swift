@@ -11,12 +11,14 @@ struct ImmutableMemTable {
 
 /// One caller of `write` or `flush` waiting in the group-commit queue.
 final class Writer {
+    // The fields are read and written only with the database's monitor held, so they are
+    // `@exclusivity(unchecked)`: the run-time check would only repeat what the lock ensures.
     /// The batch to apply; nil asks the leader to switch memtables (a flush request).
-    var batch: WriteBatch?
+    @exclusivity(unchecked) var batch: WriteBatch?
     let sync: Bool
     let disableWAL: Bool
-    var done = false
-    var error: SedimentError?
+    @exclusivity(unchecked) var done = false
+    @exclusivity(unchecked) var error: SedimentError?
 
     init(batch: WriteBatch?, sync: Bool, disableWAL: Bool) {
         self.batch = batch

@@ -28,4 +28,23 @@ protocol InternalIterator: AnyObject {
     var value: UnsafeRawBufferPointer { get }
     /// The I/O or corruption error that made the iterator invalid, if any.
     var error: SedimentError? { get }
+    /// False only when the source provably holds no entry of `userKey` (a table's filter, a
+    /// level's key ranges); true when it may. Does not move the iterator.
+    func mayContain(userKey: UnsafeRawBufferPointer) -> Bool
+    /// Moves to the next entry and returns its key, or nil when the iterator is no longer
+    /// valid: `next()`, `isValid` and `key` in one call (a merge step makes one dynamic call
+    /// through the existential, and one retain of the child, instead of three).
+    /// - Precondition: `isValid`.
+    func advance() -> UnsafeRawBufferPointer?
+}
+
+extension InternalIterator {
+    /// Without a filter, any key may be present.
+    func mayContain(userKey: UnsafeRawBufferPointer) -> Bool { true }
+
+    /// `next()`, then the key when still valid.
+    func advance() -> UnsafeRawBufferPointer? {
+        next()
+        return isValid ? key : nil
+    }
 }

@@ -58,6 +58,28 @@ final class LevelIterator: InternalIterator {
         }
     }
 
+    /// False when no file's range holds `userKey` or that file's filter proves it absent.
+    func mayContain(userKey: UnsafeRawBufferPointer) -> Bool {
+        var lo = 0
+        var hi = files.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            let below = files[mid].largest.withUnsafeBytes { l in
+                compareBytes(UnsafeRawBufferPointer(rebasing: l[0..<l.count - 8]), userKey) < 0
+            }
+            if below { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo < files.count else { return false }
+        let f = files[lo]
+        let aboveSmallest = f.smallest.withUnsafeBytes { s in
+            compareBytes(userKey, UnsafeRawBufferPointer(rebasing: s[0..<s.count - 8])) >= 0
+        }
+        guard aboveSmallest else { return false }
+        // An error opening the table surfaces when the iterator is positioned.
+        guard let reader = try? tableCache.reader(number: f.number, size: f.size) else { return true }
+        return reader.filterMayMatch(userKey)
+    }
+
     func seekToFirst() {
         open(0)
         table?.seekToFirst()
@@ -96,6 +118,14 @@ final class LevelIterator: InternalIterator {
         open(lo - 1)
         table?.seekForPrevious(target)
         skipEmptyBackward()
+    }
+
+    func advance() -> UnsafeRawBufferPointer? {
+        guard let t = table else { return nil }
+        if let k = t.advance() { return k }
+        skipEmptyForward()
+        guard let u = table, u.isValid else { return nil }
+        return u.key
     }
 
     func next() {

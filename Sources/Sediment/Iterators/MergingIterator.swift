@@ -6,6 +6,18 @@
 // Invariants: when valid, `current` is the child at the heap's root, and every other valid
 // child in the heap is positioned at its first entry after (forward) or before (backward) the
 // current key. Not thread-safe.
+//
+// Deferred seeks (only when made with `newestFirst`: the children are ordered newest first and,
+// for any user key, an older child holds only versions with smaller sequence numbers, the LSM
+// rule point reads stop on): a seek positions the children in order and, once one of them lands
+// on the target's user key, leaves the older ones unpositioned. Their first entry >= target can
+// only be an older version of that user key or a larger user key, so it sorts after the root
+// and cannot change the current entry. They are sought to the saved target, and joined to the
+// heap, by the next move (`next`, `previous`); any other positioning call forgets them. The
+// same holds for a newer child whose filter proves the user key absent (`mayContain`): when
+// some child lands on the user key, that child's first entry >= target is a larger user key,
+// so it is deferred too; when none does, it is sought before the heap is built. A seek that
+// finds its key (a point lookup through a cursor) then reads one source, not all of them.
 
 /// Merges child iterators into one ordered internal iterator.
 final class MergingIterator: InternalIterator {
@@ -13,18 +25,52 @@ final class MergingIterator: InternalIterator {
     // Iterator state is @exclusivity(unchecked): the class is used by one thread at a time and
     // no access to a field overlaps another (no callbacks into self), so the run-time check
     // that class fields otherwise get on every access (swift_beginAccess) is pure cost.
-    @exclusivity(unchecked) private var heap: [Int] = []
+    /// The heap of child indices (`heapCount` of them) and, for each child in the heap, its
+    /// current key (`keys[i]` is `children[i].key`, refreshed whenever child i moves): the
+    /// comparisons read the cache instead of calling through the existential each time. One
+    /// allocation holds both.
+    private let heap: UnsafeMutablePointer<Int>
+    private let keys: UnsafeMutablePointer<UnsafeRawBufferPointer>
+    @exclusivity(unchecked) private var heapCount = 0
     @exclusivity(unchecked) private var forward = true
     @exclusivity(unchecked) private var savedError: SedimentError?
+    /// True when the children are newest first under the LSM rule (see the header).
+    private let newestFirst: Bool
+    /// Children at this index and after are not positioned yet; `children.count` when none.
+    @exclusivity(unchecked) private var deferredFrom: Int
+    /// Bit i set: child i (< deferredFrom, < 64) is not positioned yet either.
+    @exclusivity(unchecked) private var deferredMask: UInt64 = 0
+    /// The target of the seek that deferred them: `deferredTargetCount` bytes in the inline
+    /// room after the heap (`inlineTargetCapacity` bytes, no allocation per seek), or in
+    /// `longTarget` when longer.
+    private let inlineTarget: UnsafeMutableRawPointer
+    private static let inlineTargetCapacity = 64
+    @exclusivity(unchecked) private var deferredTargetCount = 0
+    @exclusivity(unchecked) private var longTarget: [UInt8] = []
 
     /// Merges `children`; their order breaks ties (earlier children are newer sources).
-    init(_ children: [any InternalIterator]) {
+    /// `newestFirst` enables deferred seeks: pass it only when the children follow the LSM
+    /// rule in the file header.
+    init(_ children: [any InternalIterator], newestFirst: Bool = false) {
         self.children = children
-        heap.reserveCapacity(children.count)
+        self.newestFirst = newestFirst
+        deferredFrom = children.count
+        let n = max(children.count, 1)
+        let keysBytes = n * MemoryLayout<UnsafeRawBufferPointer>.stride
+        let heapBytes = n * MemoryLayout<Int>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: keysBytes + heapBytes + MergingIterator.inlineTargetCapacity,
+                                                   alignment: MemoryLayout<UnsafeRawBufferPointer>.alignment)
+        keys = raw.initializeMemory(as: UnsafeRawBufferPointer.self, repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: n)
+        heap = (raw + keysBytes).initializeMemory(as: Int.self, repeating: 0, count: n)
+        inlineTarget = raw + keysBytes + heapBytes
     }
 
-    var isValid: Bool { !heap.isEmpty }
-    var key: UnsafeRawBufferPointer { children[heap[0]].key }
+    deinit {
+        UnsafeMutableRawPointer(keys).deallocate()
+    }
+
+    var isValid: Bool { heapCount > 0 }
+    var key: UnsafeRawBufferPointer { keys[heap[0]] }
     var value: UnsafeRawBufferPointer { children[heap[0]].value }
     var error: SedimentError? {
         if let savedError { return savedError }
@@ -34,14 +80,14 @@ final class MergingIterator: InternalIterator {
 
     /// True when child `a` should be nearer the root than child `b`.
     @inline(__always) private func before(_ a: Int, _ b: Int) -> Bool {
-        let c = compareInternalKeys(children[a].key, children[b].key)
+        let c = compareInternalKeys(keys[a], keys[b])
         if c == 0 { return a < b }
         return forward ? c < 0 : c > 0
     }
 
     private func siftDown(_ start: Int) {
         var i = start
-        let n = heap.count
+        let n = heapCount
         while true {
             let l = 2 * i + 1
             if l >= n { return }
@@ -49,7 +95,9 @@ final class MergingIterator: InternalIterator {
             let r = l + 1
             if r < n && before(heap[r], heap[l]) { best = r }
             if before(heap[best], heap[i]) {
-                heap.swapAt(best, i)
+                let t = heap[best]
+                heap[best] = heap[i]
+                heap[i] = t
                 i = best
             } else {
                 return
@@ -58,9 +106,16 @@ final class MergingIterator: InternalIterator {
     }
 
     private func rebuildHeap() {
-        heap.removeAll(keepingCapacity: true)
-        for i in children.indices where children[i].isValid { heap.append(i) }
-        var i = heap.count / 2 - 1
+        heapCount = 0
+        for i in 0..<deferredFrom {
+            if i < 64 && deferredMask & (1 << UInt64(i)) != 0 { continue }
+            let c = children[i]
+            guard c.isValid else { continue }
+            keys[i] = c.key
+            heap[heapCount] = i
+            heapCount += 1
+        }
+        var i = heapCount / 2 - 1
         while i >= 0 {
             siftDown(i)
             i -= 1
@@ -69,41 +124,131 @@ final class MergingIterator: InternalIterator {
 
     /// After the root child moved: drop it if exhausted, else restore heap order.
     private func fixRoot() {
-        if children[heap[0]].isValid {
+        let root = heap[0]
+        let c = children[root]
+        if c.isValid {
+            keys[root] = c.key
             siftDown(0)
         } else {
-            heap[0] = heap[heap.count - 1]
-            heap.removeLast()
-            if !heap.isEmpty { siftDown(0) }
+            heapCount -= 1
+            heap[0] = heap[heapCount]
+            if heapCount > 0 { siftDown(0) }
         }
+    }
+
+    /// Seeks the deferred children to the saved target and joins them to the heap. They sort
+    /// after the root (see the header), so the current entry does not change.
+    @inline(__always) private func positionDeferred() {
+        if deferredFrom < children.count || deferredMask != 0 { positionDeferredChildren() }
+    }
+
+    private func positionDeferredChildren() {
+        let first = deferredFrom
+        let mask = deferredMask
+        deferredFrom = children.count
+        deferredMask = 0
+        withDeferredTarget { t in
+            var m = mask
+            while m != 0 {
+                children[m.trailingZeroBitCount].seek(t)
+                m &= m - 1
+            }
+            for i in first..<children.count { children[i].seek(t) }
+        }
+        rebuildHeap()
+    }
+
+    /// Keeps a copy of `target` for the deferred children.
+    private func saveDeferredTarget(_ target: UnsafeRawBufferPointer) {
+        deferredTargetCount = target.count
+        if target.count <= MergingIterator.inlineTargetCapacity {
+            if let base = target.baseAddress { inlineTarget.copyMemory(from: base, byteCount: target.count) }
+        } else {
+            longTarget = Array(target)
+        }
+    }
+
+    /// Calls `body` with the saved target.
+    private func withDeferredTarget(_ body: (UnsafeRawBufferPointer) -> Void) {
+        if deferredTargetCount <= MergingIterator.inlineTargetCapacity {
+            body(UnsafeRawBufferPointer(start: inlineTarget, count: deferredTargetCount))
+        } else {
+            longTarget.withUnsafeBytes(body)
+        }
+    }
+
+    /// Forgets deferred children before a positioning call that moves every child.
+    @inline(__always) private func clearDeferred() {
+        deferredFrom = children.count
+        deferredMask = 0
     }
 
     func seekToFirst() {
         forward = true
+        clearDeferred()
         for c in children { c.seekToFirst() }
         rebuildHeap()
     }
 
     func seekToLast() {
         forward = false
+        clearDeferred()
         for c in children { c.seekToLast() }
         rebuildHeap()
     }
 
     func seek(_ target: UnsafeRawBufferPointer) {
         forward = true
-        for c in children { c.seek(target) }
+        clearDeferred()
+        guard newestFirst && target.count >= 8 else {
+            for c in children { c.seek(target) }
+            rebuildHeap()
+            return
+        }
+        let userTarget = UnsafeRawBufferPointer(rebasing: target[0..<target.count - 8])
+        var skipped: UInt64 = 0
+        var found = false
+        for i in children.indices {
+            let c = children[i]
+            // The last child is sought anyway when no newer one found the key.
+            if i < 64 && i + 1 < children.count && !c.mayContain(userKey: userTarget) {
+                skipped |= 1 << UInt64(i)
+                continue
+            }
+            c.seek(target)
+            if c.isValid {
+                let k = c.key
+                if k.count >= 8 && compareBytes(UnsafeRawBufferPointer(rebasing: k[0..<k.count - 8]), userTarget) == 0 {
+                    deferredFrom = i + 1
+                    found = true
+                    break
+                }
+            }
+        }
+        if found {
+            if deferredFrom < children.count || skipped != 0 {
+                deferredMask = skipped
+                saveDeferredTarget(target)
+            }
+        } else {
+            while skipped != 0 {
+                children[skipped.trailingZeroBitCount].seek(target)
+                skipped &= skipped - 1
+            }
+        }
         rebuildHeap()
     }
 
     func seekForPrevious(_ target: UnsafeRawBufferPointer) {
         forward = false
+        clearDeferred()
         for c in children { c.seekForPrevious(target) }
         rebuildHeap()
     }
 
     func next() {
         guard isValid else { return }
+        positionDeferred()
         if !forward {
             // Reposition every other child at its first key after the current one.
             let currentIndex = heap[0]
@@ -119,12 +264,20 @@ final class MergingIterator: InternalIterator {
             rebuildHeap()
             return
         }
-        children[heap[0]].next()
-        fixRoot()
+        let root = heap[0]
+        if let k = children[root].advance() {
+            keys[root] = k
+            siftDown(0)
+        } else {
+            heapCount -= 1
+            heap[0] = heap[heapCount]
+            if heapCount > 0 { siftDown(0) }
+        }
     }
 
     func previous() {
         guard isValid else { return }
+        positionDeferred()
         if forward {
             // Reposition every other child at its last key before the current one.
             let currentIndex = heap[0]

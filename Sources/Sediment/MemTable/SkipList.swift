@@ -40,8 +40,12 @@ final class SkipList {
     private let entryCount = Atomic<Int>(0)
     /// Writer-only state of the deterministic height generator (xorshift64*).
     private var randomState: UInt64
-    /// Writer-only scratch: the predecessor at each level found by `insert`'s search.
+    /// Writer-only scratch: the predecessor at each level found by `insert`'s search. After an
+    /// insert, the levels of the new node hold the node itself (the predecessor of any larger
+    /// key at those levels), the levels above hold its predecessors.
     private let splice: UnsafeMutablePointer<SkipListNode>
+    /// Writer-only: the node inserted last.
+    private var lastInserted: SkipListNode?
 
     /// An empty skip list allocating nodes from `arena`; `seed` fixes the sequence of heights.
     init(arena: Arena, seed: UInt64 = 0xDEAD_BEEF) {
@@ -117,7 +121,10 @@ final class SkipList {
         }
 
         let keyInArena = UnsafeRawBufferPointer(start: node.entry + varintLength(UInt64(keyLength)), count: userKey.count)
-        _ = findGreaterOrEqual(SkipListKey(userKey: keyInArena, trailer: trailer), recordingPredecessors: true)
+        let key = SkipListKey(userKey: keyInArena, trailer: trailer)
+        if !spliceBrackets(key) {
+            _ = findGreaterOrEqual(key, recordingPredecessors: true)
+        }
 
         let currentHeight = maxHeight.load(ordering: .relaxed)
         if height > currentHeight {
@@ -131,8 +138,24 @@ final class SkipList {
             (node.address - 8 * level).bindMemory(to: SkipListLink.self, capacity: 1)
                 .initialize(to: SkipListLink(successor))
             predecessor.link(level).pointee.store(node.address, ordering: .releasing)
+            splice[level] = node
         }
+        lastInserted = node
         entryCount.add(1, ordering: .relaxed)
+    }
+
+    /// True when the splice left by the last insert already holds `key`'s predecessor at every
+    /// level: `key` sorts after the last inserted node and before each splice node's successor.
+    /// Keys arriving in order (fillseq, a bulk load) then link in without a search, as
+    /// RocksDB's InlineSkipList does with its sequential-insert splice; otherwise this costs a
+    /// comparison or two before the full search.
+    @inline(__always) private func spliceBrackets(_ key: SkipListKey) -> Bool {
+        guard let last = lastInserted, last.compare(to: key) < 0 else { return false }
+        let height = maxHeight.load(ordering: .relaxed)
+        for level in 0..<height {
+            if let next = splice[level].next(level), next.compare(to: key) < 0 { return false }
+        }
+        return true
     }
 
     /// Writes `value` as a varint at `p`; returns the address just past it.

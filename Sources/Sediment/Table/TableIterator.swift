@@ -108,10 +108,22 @@
         skipEmptyForward()
     }
 
+    /// `next()` and the new key: within a block (valid before, so no load error and a block
+    /// loaded) the data cursor's own validity decides, without `isValid`'s three tests.
+    func advance() -> UnsafeRawBufferPointer? {
+        data.next()
+        if data.isValid { return data.key }
+        skipEmptyForward()
+        return isValid ? data.key : nil
+    }
+
     public func previous() {
         data.previous()
         skipEmptyBackward()
     }
+
+    /// False when the table's filter proves `userKey` absent.
+    func mayContain(userKey: UnsafeRawBufferPointer) -> Bool { table.filterMayMatch(userKey) }
 
     public var key: UnsafeRawBufferPointer { data.key }
     public var value: UnsafeRawBufferPointer { data.value }

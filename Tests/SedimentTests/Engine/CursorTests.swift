@@ -106,6 +106,59 @@ struct Model {
         }
     }
 
+    /// A seek that lands on its key leaves older sources (and newer ones whose filter rules the
+    /// key out) unpositioned; the steps after it must still see every source.
+    @Test func seekOntoAKeyThenStepSeesEverySource() throws {
+        try withTemporaryDirectory { dir in
+            var o = Options()
+            o.disableAutoCompactions = true
+            let db = try Database(path: dir + "/db", options: o)
+            func k(_ i: Int) -> [UInt8] { b("k" + String(1000 + i)) }
+            var model = Model()
+            for i in 0..<300 { try db.put(k(i), b("v1-\(i)")); model.map[k(i)] = b("v1-\(i)") }
+            try db.flush()
+            try db.compactRange()                                   // a deeper level
+            for i in stride(from: 0, to: 300, by: 2) { try db.put(k(i), b("v2-\(i)")); model.map[k(i)] = b("v2-\(i)") }
+            try db.flush()                                          // L0, older
+            let snap = db.snapshot()
+            let before = model
+            for i in stride(from: 0, to: 300, by: 3) { try db.put(k(i), b("v3-\(i)")); model.map[k(i)] = b("v3-\(i)") }
+            for i in stride(from: 1, to: 300, by: 7) { try db.delete(k(i)); model.map[k(i)] = nil }
+            try db.flush()                                          // L0, newer
+            for i in stride(from: 0, to: 300, by: 5) { try db.put(k(i), b("v4-\(i)")); model.map[k(i)] = b("v4-\(i)") }
+            for i in stride(from: 2, to: 300, by: 11) { try db.delete(k(i)); model.map[k(i)] = nil }
+            for (m, options) in [(model, ReadOptions()), (before, ReadOptions(snapshot: snap))] {
+                let keys = m.sortedKeys
+                let reused = try db.cursor(options: options)
+                for i in 0..<300 {
+                    let pos = keys.firstIndex { compareBytes($0, k(i)) >= 0 } ?? keys.count
+                    for c in [try db.cursor(options: options), reused] {
+                        c.seek(k(i))
+                        guard pos < keys.count else { #expect(!c.isValid); continue }
+                        #expect(c.isValid && c.key == keys[pos] && c.value == m.map[keys[pos]], "seek \(i)")
+                        if i % 2 == 0 {
+                            c.next()
+                            if pos + 1 < keys.count {
+                                #expect(c.key == keys[pos + 1] && c.value == m.map[keys[pos + 1]], "next after \(i)")
+                            } else {
+                                #expect(!c.isValid)
+                            }
+                        } else {
+                            c.previous()
+                            if pos > 0 {
+                                #expect(c.key == keys[pos - 1] && c.value == m.map[keys[pos - 1]], "previous after \(i)")
+                            } else {
+                                #expect(!c.isValid)
+                            }
+                        }
+                        #expect(c.error == nil)
+                    }
+                }
+            }
+            try db.close()
+        }
+    }
+
     @Test func longRunsOfOverwritesAreSkipped() throws {
         try withTemporaryDirectory { dir in
             let db = try Database(path: dir + "/db")

@@ -57,6 +57,18 @@ func expectAt(_ it: MemTableIterator, _ index: Int?, _ oracle: [OracleEntry], _ 
     #expect(Array(it.value) == oracle[index].value, "\(what): value at \(index) (seed \(seed))")
 }
 
+/// A full forward scan, then a full backward scan, compared with the oracle.
+func expectFullScans(_ it: MemTableIterator, _ oracle: [OracleEntry], seed: UInt64) {
+    it.seekToFirst()
+    for i in 0..<oracle.count { expectAt(it, i, oracle, "forward", seed: seed); it.next() }
+    #expect(!it.isValid)
+    it.seekToLast()
+    for i in stride(from: oracle.count - 1, through: 0, by: -1) {
+        expectAt(it, i, oracle, "backward", seed: seed); it.previous()
+    }
+    #expect(!it.isValid)
+}
+
 /// Index of the first oracle entry >= key, or count.
 func lowerBound(_ oracle: [OracleEntry], _ key: [UInt8]) -> Int {
     var lo = 0, hi = oracle.count
@@ -97,14 +109,41 @@ func lastAtMost(_ oracle: [OracleEntry], _ key: [UInt8]) -> Int {
         let (mem, oracle) = makeRandomMemTable(count: 2000, rng: &rng)
         #expect(mem.count == oracle.count)
         let it = mem.makeIterator()
-        it.seekToFirst()
-        for i in 0..<oracle.count { expectAt(it, i, oracle, "forward", seed: rng.seed); it.next() }
-        #expect(!it.isValid)
-        it.seekToLast()
-        for i in stride(from: oracle.count - 1, through: 0, by: -1) {
-            expectAt(it, i, oracle, "backward", seed: rng.seed); it.previous()
+        expectFullScans(it, oracle, seed: rng.seed)
+    }
+
+    /// Ascending runs (linked through the last insert's splice, without a search) mixed with
+    /// random keys, repeats and keys just below the last one, at every level the list grows to.
+    @Test func inOrderRunsMixedWithRandomKeysMatchOracle() {
+        var rng = SeededRandom()
+        let mem = MemTable(arenaBlockSize: 4096)
+        var oracle: [OracleEntry] = []
+        var sequence: SequenceNumber = 1
+        func add(_ userKey: [UInt8]) {
+            let value = Array("v\(sequence)".utf8)
+            mem.add(sequence: sequence, kind: .value, key: userKey, value: value)
+            oracle.append(OracleEntry(key: internalKey(userKey, sequence, .value), value: value))
+            sequence += 1
         }
-        #expect(!it.isValid)
+        func numbered(_ i: Int) -> [UInt8] { Array(String(100_000 + i).utf8) }
+        for run in 0..<40 {
+            let start = Int(rng.next() % 5000)
+            for i in start..<start + Int(rng.next() % 300) { add(numbered(i)) }   // ascending run
+            switch run % 4 {
+            case 0: add(numbered(start))                                          // a repeat, newer
+            case 1: add(numbered(start + Int(rng.next() % 300)))                  // inside the run
+            case 2: add(randomUserKey(&rng))
+            default: add(numbered(start) + [0x00])                                // just after the run start
+            }
+        }
+        oracle.sort { compareInternalKeys($0.key, $1.key) < 0 }
+        #expect(mem.count == oracle.count)
+        let it = mem.makeIterator()
+        expectFullScans(it, oracle, seed: rng.seed)
+        for entry in oracle.prefix(500) {
+            entry.key.withUnsafeBytes { it.seek($0) }
+            #expect(it.isValid && Array(it.key) == entry.key)
+        }
     }
 
     @Test func seeksMatchOracle() {
