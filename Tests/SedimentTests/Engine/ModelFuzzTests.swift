@@ -56,6 +56,8 @@ import SedimentTestSupport
             "reopen with the next compression",
             "put \"\" (0 bytes)",
         ])
+        let held = ModelFuzzProgram(decoding: [0, 0, 0, 63, 0x01, 3, 0xC0 | 44, 0x10, 0])
+        #expect(held.operations.map(\.description) == ["hold a cursor [k3, -)", "walk seekToFirst >> on the held cursor"])
         #expect(ModelFuzzProgram.value(3, index: 0) == Array("v0.".utf8))
         #expect(ModelFuzzProgram.value(0xC0, index: 7).count == 2000)
     }

@@ -11,7 +11,8 @@
 //   byte 2  bit 0 maxOpenFiles 2   1 reads skip checksums   2-3 maxBytesForLevelBase {4, 16, 256 Ki, 256 Mi}
 //   then operations: an opcode byte (low 6 bits: the kind, weighted so that about 1 in 16 is a
 //   flush, compactRange, reopen or wait, which cost most; high 2 bits: snapshot slot 0-1 or none
-//   for reads and walks, the slot for snapshot and release), then the kind's argument bytes
+//   for reads and walks (3 on a walk: the held cursor), the slot for snapshot and release), then
+//   the kind's argument bytes
 //   (see `decodeOne`).
 //
 // Keys come from a table of 64 (`key(_:)`): the empty key, keys that are prefixes of others,
@@ -35,7 +36,11 @@ enum ModelFuzzOperation {
     case get([UInt8], snapshot: Int?)
     /// A cursor with optional bounds positioned by `start`, then one move per element of
     /// `moves` (true: next, false: previous), re-seeking with `start` when it becomes invalid.
-    case walk(start: ModelFuzzWalkStart, moves: [Bool], lower: [UInt8]?, upper: [UInt8]?, snapshot: Int?)
+    /// With `held`, the walk uses the cursor kept by the last `holdCursor` (bounds and snapshot
+    /// ignored), which must still show the state of when it was made.
+    case walk(start: ModelFuzzWalkStart, moves: [Bool], lower: [UInt8]?, upper: [UInt8]?, snapshot: Int?, held: Bool)
+    /// Makes a cursor with these bounds and keeps it (until the next holdCursor or reopen).
+    case holdCursor(lower: [UInt8]?, upper: [UInt8]?)
     case scan(from: [UInt8]?, to: [UInt8]?)
     /// Takes a snapshot into slot 0-1 (replacing what the slot held).
     case takeSnapshot(Int)
@@ -135,7 +140,7 @@ struct ModelFuzzProgram {
             return (lo, hi)
         }
         switch opcode & 63 {
-        case 0..<22, 63: return .put(key(r.byte()), value(r.byte(), index: index))
+        case 0..<22: return .put(key(r.byte()), value(r.byte(), index: index))
         case 22..<29: return .delete(key(r.byte()))
         case 29..<35:
             let header = r.byte()
@@ -163,7 +168,7 @@ struct ModelFuzzProgram {
                 if pattern >> (i % 8) & 1 != 0 { forward.toggle() }
                 return forward
             }
-            return .walk(start: start, moves: moves, lower: lo, upper: hi, snapshot: slot)
+            return .walk(start: start, moves: moves, lower: lo, upper: hi, snapshot: slot, held: high == 3)
         case 52, 53:
             let (lo, hi) = bounds(r.byte(), &r)
             return .scan(from: lo, to: hi)
@@ -174,6 +179,9 @@ struct ModelFuzzProgram {
             let (lo, hi) = bounds(r.byte(), &r)
             return .compact(from: lo, to: hi)
         case 60: return .waitForCompactions
+        case 63:
+            let (lo, hi) = bounds(r.byte(), &r)
+            return .holdCursor(lower: lo, upper: hi)
         default: return .reopen(changeCompression: opcode & 63 == 62)
         }
     }
@@ -192,8 +200,11 @@ extension ModelFuzzOperation: CustomStringConvertible {
             }
             return "batch [" + parts.joined(separator: ", ") + "]"
         case let .get(key, s): return "get \(k(key))" + (s.map { " @snapshot\($0)" } ?? "")
-        case let .walk(start, moves, lo, hi, s):
-            return "walk \(start) [\(k(lo)), \(k(hi))) " + String(moves.map { $0 ? ">" : "<" }) + (s.map { " @snapshot\($0)" } ?? "")
+        case let .walk(start, moves, lo, hi, s, held):
+            let path = String(moves.map { $0 ? ">" : "<" })
+            if held { return "walk \(start) \(path) on the held cursor" }
+            return "walk \(start) [\(k(lo)), \(k(hi))) " + path + (s.map { " @snapshot\($0)" } ?? "")
+        case let .holdCursor(lo, hi): return "hold a cursor [\(k(lo)), \(k(hi)))"
         case let .scan(lo, hi): return "scan [\(k(lo)), \(k(hi)))"
         case let .takeSnapshot(s): return "snapshot\(s) = snapshot()"
         case let .releaseSnapshot(s): return "release snapshot\(s)"

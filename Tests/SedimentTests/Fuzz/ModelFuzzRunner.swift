@@ -1,7 +1,8 @@
 // ModelFuzzRunner: runs a ModelFuzzProgram against a `Database` in a directory and, step by
 // step, against an in-memory model (a dictionary, sorted when walked; snapshots are copies of
 // it). Every get, cursor position (key, value and validity after each seek, next and previous,
-// under bounds and snapshots) and scan must equal the model's, no call may throw, and at the end
+// under bounds and snapshots, and on a cursor held across later writes, flushes and
+// compactions) and scan must equal the model's, no call may throw, and at the end
 // full forward and backward walks, verifyChecksums, and a last close + reopen + walk must agree
 // too. The first divergence is returned as a ModelFuzzFailure naming the operation; the
 // libFuzzer target turns it into a trap (a finding), ModelFuzzTests into a test failure.
@@ -31,6 +32,8 @@ final class ModelFuzzRunner {
     var db: Database?
     var model: State = [:]
     var snapshots: [Int: (snapshot: Snapshot, state: State)] = [:]
+    /// The cursor of the last holdCursor, the model when it was made, and its bounds.
+    var held: (cursor: Cursor, state: State, lower: [UInt8]?, upper: [UInt8]?)?
     var current: (index: Int?, text: String) = (nil, "open")
 
     init(program: ModelFuzzProgram, path: String) {
@@ -104,8 +107,11 @@ final class ModelFuzzRunner {
         case let .get(k, slot):
             let (ro, state) = readOptions(slot)
             try expect("get \(ModelFuzzProgram.show(k))", try call("get") { try $0.get(k, options: ro) }, state[k])
-        case let .walk(start, moves, lower, upper, slot):
-            try walk(start: start, moves: moves, lower: lower, upper: upper, slot: slot)
+        case let .walk(start, moves, lower, upper, slot, useHeld):
+            try walk(start: start, moves: moves, lower: lower, upper: upper, slot: slot, useHeld: useHeld)
+        case let .holdCursor(lower, upper):
+            let (ro, state) = readOptions(nil, lower: lower, upper: upper)
+            held = (try call("cursor") { try $0.cursor(options: ro) }, state, lower, upper)
         case let .scan(lower, upper):
             let (_, state) = readOptions(nil)
             let expected = Self.sortedKeys(state, lower: lower, upper: upper)
@@ -132,8 +138,8 @@ final class ModelFuzzRunner {
         }
     }
 
-    /// close() and open again. Snapshots of the closed database are released only after the
-    /// close, so releasing one into a closed database is exercised too.
+    /// close() and open again. Snapshots and the held cursor of the closed database are released
+    /// only after the close, so releasing them into a closed database is exercised too.
     func reopen(changeCompression: Bool) throws(ModelFuzzFailure) {
         try call("close") { try $0.close() }
         if changeCompression {
@@ -142,6 +148,7 @@ final class ModelFuzzRunner {
         }
         db = nil
         snapshots.removeAll()
+        held = nil
         db = try open()
     }
 
@@ -152,13 +159,21 @@ final class ModelFuzzRunner {
         }.sorted { $0.lexicographicallyPrecedes($1) }
     }
 
-    /// Positions a cursor and the model's index with `start`, then moves both, comparing after
-    /// every step; an invalid position is re-seeked with `start`.
+    /// Positions a cursor (a new one, or the held one when `useHeld` and there is one) and the
+    /// model's index with `start`, then moves both, comparing after every step; an invalid
+    /// position is re-seeked with `start`.
     func walk(start: ModelFuzzWalkStart, moves: [Bool], lower: [UInt8]?, upper: [UInt8]?,
-              slot: Int?) throws(ModelFuzzFailure) {
-        let (ro, state) = readOptions(slot, lower: lower, upper: upper)
-        let view = Self.sortedKeys(state, lower: lower, upper: upper)
-        let cursor = try call("cursor") { try $0.cursor(options: ro) }
+              slot: Int?, useHeld: Bool = false) throws(ModelFuzzFailure) {
+        let cursor: Cursor, state: State, view: [[UInt8]]
+        if useHeld, let held {
+            (cursor, state) = (held.cursor, held.state)
+            view = Self.sortedKeys(state, lower: held.lower, upper: held.upper)
+        } else {
+            let ro: ReadOptions
+            (ro, state) = readOptions(slot, lower: lower, upper: upper)
+            view = Self.sortedKeys(state, lower: lower, upper: upper)
+            cursor = try call("cursor") { try $0.cursor(options: ro) }
+        }
         var at: Int?
         func position() {
             switch start {
@@ -212,6 +227,7 @@ final class ModelFuzzRunner {
         }
         try call("close") { try $0.close() }
         snapshots.removeAll()
+        held = nil
         db = nil
     }
 }
