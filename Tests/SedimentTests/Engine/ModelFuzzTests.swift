@@ -2,7 +2,7 @@
 // run by ModelFuzzRunner against a Database and a sorted model) over pseudo-random inputs from
 // fixed seeds, so the libFuzzer target's checks run in every `swift test` too. A failure prints
 // the seed, the input in hex and the decoded program. SEDIMENT_SEED=<seed> replays one input;
-// SEDIMENT_MODEL_FUZZ_INPUTS scales the run (default 200, about 13 s in a debug build on a loaded 2-core machine).
+// SEDIMENT_MODEL_FUZZ_INPUTS scales the run (default 200: about 12 s of CPU in a debug build).
 import Foundation
 import Testing
 @testable import Sediment
