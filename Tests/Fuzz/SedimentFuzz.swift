@@ -10,8 +10,8 @@
 //   SEDIMENT_FUZZ_WRITE_SEEDS=<dir>  write <dir>/<target>/seed-N for every target from Fixtures/
 //       (the current directory must be the repository root) and exit; seed-corpus.sh calls this.
 //
-// A SedimentError is a pass for the parsers; any other error (a model divergence), a trap, an
-// ASan report, a leak or a timeout is a finding: minimize it, add it under
+// A SedimentError is a pass for the parsers; any other error (a model divergence, printed to
+// stderr), a trap, an ASan report, a leak or a timeout is a finding: minimize it, add it under
 // Fixtures/fuzz/<target>/ (FuzzFindingTests replays it) and fix it.
 import Glibc
 import Sediment
@@ -70,7 +70,13 @@ public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> In
         bytes = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
     }
     do { try target.run(bytes) } catch is SedimentError {} catch {
-        preconditionFailure("\(target.name): \(error)")
+        // -O drops preconditionFailure's message: print it, and the decoded program of a model
+        // input, before trapping (libFuzzer then saves the input as a crash artifact).
+        var report = "\(target.name): \(error)\n"
+        if target == .model { report += "program:\n\(ModelFuzzProgram(decoding: bytes))\n" }
+        report += "replay: SEDIMENT_FUZZ_REPLAY=\(target.name):<artifact> swift test --filter FuzzFinding\n"
+        fputs(report, stderr)
+        preconditionFailure()
     }
     return 0
 }
