@@ -1,7 +1,7 @@
 // SedimentFuzz: the libFuzzer glue for Sediment's fuzz targets (issue 7, DESIGN.md §4a). Built
 // outside SwiftPM by Tests/Fuzz/build.sh with `-sanitize=fuzzer,address`, together with
 // Tests/SedimentTests/Fuzz/ (the entry points, `FuzzTarget`, shared with the suite) and
-// Tests/SedimentTestSupport/TemporaryDirectory.swift; Tests/Fuzz/ci.sh runs it in CI.
+// Tests/SedimentTestSupport/TemporaryDirectory.swift; Tests/Fuzz/ci.sh runs every target (the CI step).
 //
 // Environment:
 //   SEDIMENT_FUZZ_TARGET=<name or number>  every input goes whole to that target (table,
