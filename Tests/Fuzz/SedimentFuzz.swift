@@ -1,80 +1,82 @@
-// SedimentFuzz: the libFuzzer harness for Sediment's file parsers (issue 7), built outside
-// SwiftPM by Fuzz/build.sh with `-sanitize=fuzzer` (not run in CI; the deterministic
-// ParserFuzzTests run the same entry points in the suite). The first input byte picks the
-// parser; the rest is the file:
-//   0 table open + scan + get + verify (checksums on)   1 the same with checksums off
-//   2 block decoder                                      3 footer
-//   4 record reader, every recovery mode, + WriteBatch   5 MANIFEST: records + VersionEdit + apply
-//   6 WriteBatch decoder                                 7 filter block
-// Any SedimentError is a pass; a trap, a leak report or a timeout is a finding: make it a
-// fixture and a regression test. Seed corpora: Fuzz/seed-corpus.sh writes them from Fixtures/.
-@_spi(Internals) @testable import Sediment
+// SedimentFuzz: the libFuzzer glue for Sediment's fuzz targets (issue 7, DESIGN.md §4a). Built
+// outside SwiftPM by Tests/Fuzz/build.sh with `-sanitize=fuzzer,address`, together with
+// Tests/SedimentTests/Fuzz/ (the entry points, `FuzzTarget`, shared with the suite) and
+// Tests/SedimentTestSupport/TemporaryDirectory.swift; Tests/Fuzz/ci.sh runs every target (the CI step).
+//
+// Environment:
+//   SEDIMENT_FUZZ_TARGET=<name or number>  every input goes whole to that target (table,
+//       table-unverified, block, footer, log, manifest, writebatch, filter, model; see
+//       FuzzTarget.swift). Unset: the first input byte (mod 9) picks the target, the rest is input.
+//   SEDIMENT_FUZZ_WRITE_SEEDS=<dir>  write <dir>/<target>/seed-N for every target from Fixtures/
+//       (the current directory must be the repository root) and exit; seed-corpus.sh calls this.
+//
+// A SedimentError is a pass for the parsers; any other error (a model divergence, printed to
+// stderr), a trap, an ASan report, a leak or a timeout is a finding: minimize it, add it under
+// Fixtures/fuzz/<target>/ (FuzzFindingTests replays it) and fix it.
+import Glibc
+import Sediment
 
-/// A read-only file over bytes in memory.
-struct FuzzFile: RandomAccessFile {
-    let path: String
-    let bytes: [UInt8]
-    func size() throws -> UInt64 { UInt64(bytes.count) }
-    func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard offset < UInt64(bytes.count) else { return 0 }
-        let n = min(buffer.count, bytes.count - Int(offset))
-        bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[Int(offset)..<Int(offset) + n])) }
-        return n
+/// The target fixed by SEDIMENT_FUZZ_TARGET, or nil when the first byte selects.
+let fixedTarget: FuzzTarget? = getenv("SEDIMENT_FUZZ_TARGET").flatMap { FuzzTarget(named: String(cString: $0)) }
+
+/// Writes every target's seeds under `dir`; returns how many files were written.
+func writeSeeds(to dir: String) throws -> Int {
+    let fs = PosixFileSystem()
+    var written = 0
+    try fs.createDirectory(dir)
+    for target in FuzzTarget.allCases {
+        let sub = dir + "/" + target.name
+        try fs.createDirectory(sub)
+        for (i, seed) in try target.seeds(fixtures: "Fixtures").enumerated() {
+            let file = try fs.createForWriting(sub + "/seed-\(i)")
+            try seed.withUnsafeBytes { try file.append($0) }
+            try file.close()
+            written += 1
+        }
     }
+    return written
 }
 
-func fuzzOne(_ selector: UInt8, _ bytes: [UInt8]) throws {
-    switch selector % 8 {
-    case 0, 1:
-        let verify = selector % 8 == 0
-        let table = try TableReader.open(file: FuzzFile(path: "fuzz.sst", bytes: bytes), fileSize: UInt64(bytes.count),
-                                         fileNumber: 1, blockCache: nil)
-        let it = table.makeIterator(verifyChecksums: verify, fillCache: false)
-        it.seekToFirst()
-        var steps = 0
-        while it.isValid && steps < 10_000 { it.next(); steps += 1 }
-        for k in ["user/00010", "zzz"] {
-            _ = try Array(k.utf8).withUnsafeBytes { try table.get(userKey: $0, sequence: .max >> 8, verifyChecksums: verify) }
-        }
-        try table.verifyChecksums()
-    case 2:
-        let block = try Block.make(copying: bytes, file: "fuzz", offset: 0)
-        var c = BlockCursor(block: block, order: .internalKey)
-        defer { c.release() }
-        c.seekToFirst()
-        var steps = 0
-        while c.isValid && steps < 10_000 { c.next(); steps += 1 }
-        c.seekToLast()
-        while c.isValid && steps < 20_000 { c.previous(); steps += 1 }
-    case 3:
-        _ = try bytes.withUnsafeBytes { try Footer.decode(tail: $0, fileSize: UInt64(bytes.count), file: "fuzz") }
-    case 4:
-        for mode in [WALRecoveryMode.absoluteConsistency, .tolerateCorruptedTailRecords, .pointInTime, .skipAnyCorruptedRecords] {
-            let reader = RecordReader(file: FuzzFile(path: "fuzz.log", bytes: bytes), mode: mode)
-            while let record = try? reader.readRecord() {
-                try? WriteBatch(encoded: record).forEach(file: "fuzz.log") { _, _, _ in }
-            }
-        }
-    case 5:
-        let reader = RecordReader(file: FuzzFile(path: "MANIFEST-fuzz", bytes: bytes), mode: .tolerateCorruptedTailRecords)
-        var version = Version(numLevels: 7)
-        while let record = try reader.readRecord() {
-            version = try version.applying(VersionEdit.decode(record, file: "MANIFEST-fuzz"))
-        }
-    case 6:
-        try WriteBatch(encoded: bytes).forEach(file: "fuzz") { _, _, _ in }
-    default:
-        let filter = FilterBlockReader(contents: bytes)
-        _ = Array("user/00001".utf8).withUnsafeBytes { filter.mayMatch($0) }
+@_cdecl("LLVMFuzzerInitialize")
+public func fuzzerInitialize(_ argc: UnsafeMutablePointer<Int32>?, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>?) -> Int32 {
+    if let name = getenv("SEDIMENT_FUZZ_TARGET"), fixedTarget == nil {
+        print("SEDIMENT_FUZZ_TARGET=\(String(cString: name)): no such target; targets: "
+              + FuzzTarget.allCases.map(\.name).joined(separator: " "))
+        exit(2)
     }
+    if let dir = getenv("SEDIMENT_FUZZ_WRITE_SEEDS") {
+        do {
+            print("wrote \(try writeSeeds(to: String(cString: dir))) seeds to \(String(cString: dir))")
+            exit(0)
+        } catch {
+            print("writing seeds failed: \(error)")
+            exit(1)
+        }
+    }
+    return 0
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzerTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
-    guard let data, size > 0 else { return 0 }
-    let bytes = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
-    do { try fuzzOne(data[0], bytes) } catch is SedimentError {} catch {
-        preconditionFailure("non-Sediment error \(error)")
+    guard let data else { return 0 }
+    let target: FuzzTarget
+    let bytes: [UInt8]
+    if let fixedTarget {
+        target = fixedTarget
+        bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    } else {
+        guard size > 0, let t = FuzzTarget(rawValue: data[0] % UInt8(FuzzTarget.allCases.count)) else { return 0 }
+        target = t
+        bytes = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
+    }
+    do { try target.run(bytes) } catch is SedimentError {} catch {
+        // -O drops preconditionFailure's message: print it, and the decoded program of a model
+        // input, before trapping (libFuzzer then saves the input as a crash artifact).
+        var report = "\(target.name): \(error)\n"
+        if target == .model { report += "program:\n\(ModelFuzzProgram(decoding: bytes))\n" }
+        report += "replay: SEDIMENT_FUZZ_REPLAY=\(target.name):<artifact> swift test --filter FuzzFinding\n"
+        fputs(report, stderr)
+        preconditionFailure()
     }
     return 0
 }

@@ -1,13 +1,10 @@
 #!/bin/sh
-# Writes Tests/Fuzz/corpus/: every fixture, prefixed with the selector byte of the parser it feeds
-# (see SedimentFuzz.swift): tables -> 0 and 1, logs -> 4 (and 6 for the raw batches inside),
-# MANIFESTs -> 5.
+# Writes Tests/Fuzz/corpus/<target>/ for every fuzz target from Fixtures/: whole tables (table,
+# table-unverified), the data/index/metaindex/properties blocks, footers and filter blocks inside
+# them (block, footer, filter), logs and the write batches they hold (log, writebatch), MANIFESTs
+# (manifest), and 16 fixed pseudo-random inputs (model). The harness derives them with the
+# engine's own readers (SEDIMENT_FUZZ_WRITE_SEEDS in SedimentFuzz.swift); needs build.sh first.
+# Existing files in the corpus (inputs libFuzzer added) are kept.
 set -eu
 cd "$(dirname "$0")/../.."
-mkdir -p Tests/Fuzz/corpus
-n=0
-seed() { n=$((n + 1)); { printf "\\$(printf %03o "$1")"; cat "$2"; } > "Tests/Fuzz/corpus/seed-$n"; }
-for f in Fixtures/sst/*.sst Fixtures/sst/damaged/*.sst Fixtures/db/pristine/*.sst; do seed 0 "$f"; seed 1 "$f"; done
-for f in Fixtures/db/pristine/*.log Fixtures/wal/damaged/*.log; do seed 4 "$f"; done
-for f in Fixtures/db/pristine/MANIFEST-* Fixtures/manifest/damaged/*.MANIFEST; do seed 5 "$f"; done
-echo "wrote $n seeds to Tests/Fuzz/corpus"
+SEDIMENT_FUZZ_WRITE_SEEDS=Tests/Fuzz/corpus Tests/Fuzz/sediment-fuzz

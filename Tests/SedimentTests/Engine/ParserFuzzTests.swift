@@ -5,9 +5,10 @@
 // through the block decoder, table open + scan + get (with and without checksum verification,
 // so the decoders themselves see garbage), the footer and filter readers, the record reader in
 // every recovery mode, the VersionEdit decoder and Version.applying, and the WriteBatch
-// decoder. Each must return or throw a SedimentError: a trap ends the test process, a hang trips
-// the deadline. The libFuzzer harness (Fuzz/, README "Fuzzing") runs the same entry points for
-// hours outside CI. Replays from SEDIMENT_SEED; SEDIMENT_FUZZ_ITERATIONS scales the runs.
+// decoder, all through the entry points the libFuzzer harness calls (FuzzTarget). Each must
+// return or throw a SedimentError: a trap ends the test process, a hang trips the deadline.
+// Tests/Fuzz/ci.sh runs the same entry points coverage-guided (DESIGN.md §4a). Replays from
+// SEDIMENT_SEED; SEDIMENT_FUZZ_ITERATIONS scales the runs.
 import Foundation
 import Testing
 @_spi(Internals) @testable import Sediment
@@ -70,27 +71,10 @@ import SedimentTestSupport
         try ["none", "lz4", "zlib"].map { try PosixFileSystem().readWholeFile(fixturesDirectory() + "/sst/\($0).sst") }
     }
 
-    /// Opens `bytes` as a table and reads all of it, looks keys up, and verifies checksums.
-    static func exerciseTable(_ bytes: [UInt8], verify: Bool) throws {
-        let table = try TableReader.open(file: MemoryRandomAccessFile(bytes, path: "fuzz.sst"), fileSize: UInt64(bytes.count),
-                                         fileNumber: 1, blockCache: nil)
-        let it = table.makeIterator(verifyChecksums: verify, fillCache: false)
-        it.seekToFirst()
-        var steps = 0
-        while it.isValid && steps < 2000 { it.next(); steps += 1 }
-        it.seekToLast()
-        if it.isValid { it.previous() }
-        for k in ["user/00010", "user/00150", "zzz"] {
-            _ = try Array(k.utf8).withUnsafeBytes { try table.get(userKey: $0, sequence: .max >> 8, verifyChecksums: verify) }
-        }
-        if let e = it.error { throw e }
-        try table.verifyChecksums()
-    }
-
     @Test func tableOpenScanAndGet() throws {
         let tables = try Self.fixtureTables()
-        Self.fuzz("table (verified)", seeds: tables, seed: 0xF0221) { try Self.exerciseTable($0, verify: true) }
-        Self.fuzz("table (unverified)", seeds: tables, seed: 0xF0222) { try Self.exerciseTable($0, verify: false) }
+        Self.fuzz("table (verified)", seeds: tables, seed: 0xF0221) { try FuzzTarget.table.run($0) }
+        Self.fuzz("table (unverified)", seeds: tables, seed: 0xF0222) { try FuzzTarget.tableUnverified.run($0) }
     }
 
     @Test func blockDecoderFooterAndFilter() throws {
@@ -100,27 +84,9 @@ import SedimentTestSupport
         let filterHandle = table.metaHandles.first { $0.name == fullFilterMetaKey }?.handle
         let filter = try filterHandle.map { try table.blockContents($0) } ?? []
         let tails = try Self.fixtureTables().map { Array($0.suffix(Footer.encodedLength)) }
-        Self.fuzz("block", seeds: blocks, seed: 0xB10C) { bytes in
-            let block = try Block.make(copying: bytes, file: "fuzz", offset: 0)
-            for order in [BlockKeyOrder.bytewise, .internalKey] {
-                var c = BlockCursor(block: block, order: order)
-                defer { c.release() }
-                c.seekToFirst()
-                var steps = 0
-                while c.isValid && steps < 2000 { c.next(); steps += 1 }
-                c.seekToLast()
-                while c.isValid && steps < 4000 { c.previous(); steps += 1 }
-                Array("user/00100\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{1}".utf8).withUnsafeBytes { c.seek($0) }
-                if let e = c.error { throw e }
-            }
-        }
-        Self.fuzz("footer", seeds: tails, seed: 0xF007) { bytes in
-            _ = try bytes.withUnsafeBytes { try Footer.decode(tail: $0, fileSize: UInt64(bytes.count), file: "fuzz") }
-        }
-        Self.fuzz("filter", seeds: [filter], seed: 0xF117) { bytes in
-            let reader = FilterBlockReader(contents: bytes)
-            for k in 0..<8 { _ = Array("user/0000\(k)".utf8).withUnsafeBytes { reader.mayMatch($0) } }
-        }
+        Self.fuzz("block", seeds: blocks, seed: 0xB10C) { try FuzzTarget.block.run($0) }
+        Self.fuzz("footer", seeds: tails, seed: 0xF007) { try FuzzTarget.footer.run($0) }
+        Self.fuzz("filter", seeds: [filter], seed: 0xF117) { try FuzzTarget.filter.run($0) }
     }
 
     /// A framed log of write batches: puts, deletes, an empty batch, a multi-block record.
@@ -141,20 +107,8 @@ import SedimentTestSupport
 
     @Test func recordReaderAndWriteBatch() throws {
         let (log, batches) = try Self.logSeed()
-        Self.fuzz("log", seeds: [log, Array(log.prefix(300))], seed: 0x1061) { bytes in
-            for mode in allRecoveryModes {
-                let reader = RecordReader(file: MemoryRandomAccessFile(bytes), mode: mode)
-                var records = 0
-                while let record = try reader.readRecord(), records < 10_000 {
-                    records += 1
-                    try? WriteBatch(encoded: record).forEach(file: "fuzz.log") { _, _, _ in }
-                }
-            }
-        }
-        Self.fuzz("write batch", seeds: batches, seed: 0xBA7C) { bytes in
-            var n = 0
-            try WriteBatch(encoded: bytes).forEach(file: "fuzz") { _, _, _ in n += 1 }
-        }
+        Self.fuzz("log", seeds: [log, Array(log.prefix(300))], seed: 0x1061) { try FuzzTarget.log.run($0) }
+        Self.fuzz("write batch", seeds: batches, seed: 0xBA7C) { try FuzzTarget.writeBatch.run($0) }
     }
 
     @Test func manifestAndVersionEdits() throws {
@@ -174,15 +128,7 @@ import SedimentTestSupport
         }
         let edits = try readAll(manifest, mode: .absoluteConsistency).records
         #expect(edits.count >= 4)
-        Self.fuzz("MANIFEST", seeds: [manifest], seed: 0x3A41) { bytes in
-            let reader = RecordReader(file: MemoryRandomAccessFile(bytes, path: "MANIFEST-fuzz"), mode: .tolerateCorruptedTailRecords)
-            var version = Version(numLevels: 7)
-            var records = 0
-            while let record = try reader.readRecord(), records < 10_000 {
-                records += 1
-                version = try version.applying(VersionEdit.decode(record, file: "MANIFEST-fuzz"))
-            }
-        }
+        Self.fuzz("MANIFEST", seeds: [manifest], seed: 0x3A41) { try FuzzTarget.manifest.run($0) }
         Self.fuzz("version edit", seeds: edits, seed: 0xED17) { bytes in
             _ = try Version(numLevels: 7).applying(VersionEdit.decode(bytes, file: "fuzz"))
         }

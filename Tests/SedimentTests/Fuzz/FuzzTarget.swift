@@ -1,0 +1,167 @@
+// FuzzTarget: the fuzz entry points (issue 7, DESIGN.md §4a), one per parser plus the API model
+// fuzzer, and their seed inputs derived from Fixtures/. The libFuzzer binary (Tests/Fuzz/build.sh
+// compiles this folder into it with -D SEDIMENT_LIBFUZZER) and the suite (ParserFuzzTests,
+// ModelFuzzTests, FuzzFindingTests) call the same `run`, so a finding replays in `swift test`.
+//
+//   0 table             table open + scan both ways + get + verifyChecksums, checksums verified
+//   1 table-unverified  the same without checksum verification, so the decoders see garbage
+//   2 block             block decoder: walks both ways and a seek, bytewise and internal-key order
+//   3 footer            footer decoder
+//   4 log               record reader in every recovery mode, each record as a WriteBatch
+//   5 manifest          MANIFEST records -> VersionEdit.decode -> Version.applying
+//   6 writebatch        WriteBatch decoder
+//   7 filter            full filter block reader
+//   8 model             API operations against a Database and an in-memory model (ModelFuzzRunner)
+//
+// Contract: `run` returns or throws. A SedimentError is a pass for the parsers (bad input must be
+// reported, typed); a ModelFuzzFailure (the model target) or a trap is a finding.
+@_spi(Internals) @testable import Sediment
+#if !SEDIMENT_LIBFUZZER
+import SedimentTestSupport
+#endif
+
+/// A read-only file over bytes in memory.
+struct FuzzInputFile: RandomAccessFile {
+    let path: String
+    let bytes: [UInt8]
+    func size() throws -> UInt64 { UInt64(bytes.count) }
+    func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard offset < UInt64(bytes.count) else { return 0 }
+        let n = min(buffer.count, bytes.count - Int(offset))
+        bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[Int(offset)..<Int(offset) + n])) }
+        return n
+    }
+}
+
+/// One fuzz entry point.
+enum FuzzTarget: UInt8, CaseIterable, Sendable {
+    case table, tableUnverified, block, footer, log, manifest, writeBatch, filter, model
+
+    /// The name used by SEDIMENT_FUZZ_TARGET, corpus folders and Fixtures/fuzz/<name>/.
+    var name: String {
+        ["table", "table-unverified", "block", "footer", "log", "manifest", "writebatch", "filter", "model"][Int(rawValue)]
+    }
+
+    /// The target called `name`, or numbered `name`.
+    init?(named name: String) {
+        guard let t = Self.allCases.first(where: { $0.name == name }) ?? UInt8(name).flatMap(Self.init(rawValue:)) else { return nil }
+        self = t
+    }
+
+    /// Feeds `bytes` to this entry point.
+    /// - Throws: SedimentError for input the parsers reject; ModelFuzzFailure (a finding) from
+    ///   the model target.
+    func run(_ bytes: [UInt8]) throws {
+        switch self {
+        case .table, .tableUnverified: try Self.exerciseTable(bytes, verify: self == .table)
+        case .block:
+            let block = try Block.make(copying: bytes, file: "fuzz", offset: 0)
+            for order in [BlockKeyOrder.bytewise, .internalKey] {
+                var c = BlockCursor(block: block, order: order)
+                defer { c.release() }
+                c.seekToFirst()
+                var steps = 0
+                while c.isValid && steps < 10_000 { c.next(); steps += 1 }
+                c.seekToLast()
+                while c.isValid && steps < 20_000 { c.previous(); steps += 1 }
+                Array("user/00100\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{1}".utf8).withUnsafeBytes { c.seek($0) }
+                if let e = c.error { throw e }
+            }
+        case .footer:
+            _ = try bytes.withUnsafeBytes { try Footer.decode(tail: $0, fileSize: UInt64(bytes.count), file: "fuzz") }
+        case .log:
+            for mode in [WALRecoveryMode.absoluteConsistency, .tolerateCorruptedTailRecords, .pointInTime, .skipAnyCorruptedRecords] {
+                let reader = RecordReader(file: FuzzInputFile(path: "fuzz.log", bytes: bytes), mode: mode)
+                var records = 0
+                while let record = try? reader.readRecord(), records < 10_000 {
+                    records += 1
+                    try? WriteBatch(encoded: record).forEach(file: "fuzz.log") { _, _, _ in }
+                }
+            }
+        case .manifest:
+            let reader = RecordReader(file: FuzzInputFile(path: "MANIFEST-fuzz", bytes: bytes), mode: .tolerateCorruptedTailRecords)
+            var version = Version(numLevels: 7)
+            var records = 0
+            while let record = try reader.readRecord(), records < 10_000 {
+                records += 1
+                version = try version.applying(VersionEdit.decode(record, file: "MANIFEST-fuzz"))
+            }
+        case .writeBatch:
+            try WriteBatch(encoded: bytes).forEach(file: "fuzz") { _, _, _ in }
+        case .filter:
+            let reader = FilterBlockReader(contents: bytes)
+            for k in 0..<8 { _ = Array("user/0000\(k)".utf8).withUnsafeBytes { reader.mayMatch($0) } }
+        case .model:
+            try withMemoryBackedTemporaryDirectory { dir in try ModelFuzzRunner.run(bytes, path: dir + "/db") }
+        }
+    }
+
+    /// Opens `bytes` as a table, walks it both ways, looks keys up, and verifies checksums.
+    static func exerciseTable(_ bytes: [UInt8], verify: Bool) throws {
+        let table = try TableReader.open(file: FuzzInputFile(path: "fuzz.sst", bytes: bytes), fileSize: UInt64(bytes.count),
+                                         fileNumber: 1, blockCache: nil)
+        let it = table.makeIterator(verifyChecksums: verify, fillCache: false)
+        it.seekToFirst()
+        var steps = 0
+        while it.isValid && steps < 10_000 { it.next(); steps += 1 }
+        it.seekToLast()
+        while it.isValid && steps < 20_000 { it.previous(); steps += 1 }
+        for k in ["user/00010", "user/00150", "zzz"] {
+            _ = try Array(k.utf8).withUnsafeBytes { try table.get(userKey: $0, sequence: .max >> 8, verifyChecksums: verify) }
+        }
+        if let e = it.error { throw e }
+        try table.verifyChecksums()
+    }
+
+    /// A pseudo-random model fuzz input of 16 to 1,200 bytes from `seed` (replays from
+    /// SEDIMENT_SEED when set).
+    static func randomModelInput(seed: UInt64) -> (input: [UInt8], seed: UInt64) {
+        var rng = SeededRandom(defaultSeed: seed)
+        let count = 16 + Int(rng.next() % 1185)
+        return ((0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }, rng.seed)
+    }
+
+    /// Seed inputs for this target from the fixtures in `fixtures` (a Fixtures/ directory):
+    /// whole tables, logs and MANIFESTs, and the blocks, footers, filters and batches in them.
+    func seeds(fixtures: String) throws -> [[UInt8]] {
+        let fs = PosixFileSystem()
+        func files(_ dir: String, _ keep: (String) -> Bool) throws -> [String] {
+            try fs.children(of: fixtures + "/" + dir).filter(keep).sorted().map { fixtures + "/" + dir + "/" + $0 }
+        }
+        let tablePaths = try files("sst") { $0.hasSuffix(".sst") } + files("sst/damaged") { $0.hasSuffix(".sst") }
+            + files("db/pristine") { $0.hasSuffix(".sst") }
+        let logPaths = try files("db/pristine") { $0.hasSuffix(".log") } + files("wal/damaged") { $0.hasSuffix(".log") }
+        let tables = try tablePaths.map { try fs.readWholeFile($0) }
+        let readable = tables.compactMap { bytes in
+            try? TableReader.open(file: FuzzInputFile(path: "seed.sst", bytes: bytes), fileSize: UInt64(bytes.count),
+                                  fileNumber: 1, blockCache: nil)
+        }
+        switch self {
+        case .table, .tableUnverified: return tables
+        case .block:
+            // The blocks that read back (the damaged tables' bad blocks are left out).
+            return readable.flatMap { t in
+                let data = ((try? t.indexEntries()) ?? []).prefix(4).map(\.handle)
+                let meta = t.metaindexEntries.filter { $0.name != fullFilterMetaKey }.map(\.handle)
+                return (data + [t.indexHandle, t.metaindexHandle] + meta).compactMap { try? t.blockContents($0) }
+            }
+        case .footer: return tables.map { Array($0.suffix(Footer.encodedLength)) }
+        case .filter:
+            return readable.flatMap { t in
+                t.metaindexEntries.filter { $0.name == fullFilterMetaKey }.compactMap { try? t.blockContents($0.handle) }
+            }
+        case .log: return try logPaths.map { try fs.readWholeFile($0) }
+        case .writeBatch:
+            return try logPaths.flatMap { path -> [[UInt8]] in
+                let reader = RecordReader(file: try fs.openForReading(path), mode: .skipAnyCorruptedRecords)
+                var records: [[UInt8]] = []
+                while let r = try? reader.readRecord() { records.append(r) }
+                return records
+            }
+        case .manifest:
+            return try (files("db/pristine") { $0.hasPrefix("MANIFEST-") } + files("manifest/damaged") { $0.hasSuffix(".MANIFEST") })
+                .map { try fs.readWholeFile($0) }
+        case .model: return (0..<16).map { Self.randomModelInput(seed: 0x30DE1 + $0).input }
+        }
+    }
+}
