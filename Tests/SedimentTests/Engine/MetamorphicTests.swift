@@ -6,7 +6,10 @@
 // hence every other run's. A failure names its seed, option set and first differing line.
 //
 // Replay one seed with SEDIMENT_SEED=<seed>; SEDIMENT_METAMORPHIC_SEEDS and
-// SEDIMENT_METAMORPHIC_OPS scale the run (25 seeds x 2,000 operations x 8 option sets in CI).
+// SEDIMENT_METAMORPHIC_OPS scale the run (25 seeds x 2,000 operations x 8 option sets in CI);
+// SEDIMENT_METAMORPHIC_SETS=16 adds eight more option sets (zlib with 64-byte blocks, one
+// background job, automatic compactions off, two levels, 1 bloom bit, 64 KiB blocks, a 1 KiB
+// MANIFEST limit, skip-any-corrupted recovery).
 // SEDIMENT_METAMORPHIC_TABLES=1 prints each run's final table count.
 import Foundation
 import Testing
@@ -69,7 +72,56 @@ import SedimentTestSupport
                 $0.targetFileSizeBase = 256
                 $0.maxBytesForLevelBase = 4096
             },
+            // The second eight run outside CI (SEDIMENT_METAMORPHIC_SETS=16).
+            make("zlib, 64-byte blocks, tiny tables") {
+                $0.compression = .zlib
+                $0.blockSize = 64
+                $0.targetFileSizeBase = 1024
+                $0.maxBytesForLevelBase = 8192
+                $0.writeBufferSize = 8192
+            },
+            make("one background job, L0 trigger 1") {
+                $0.maxBackgroundJobs = 1
+                $0.level0FileNumCompactionTrigger = 1
+                $0.writeBufferSize = 4096
+            },
+            make("automatic compactions off") { $0.disableAutoCompactions = true; $0.writeBufferSize = 4096 },
+            make("two levels") {
+                $0.numLevels = 2
+                $0.writeBufferSize = 8192
+                $0.maxBytesForLevelBase = 8192
+            },
+            make("1 bloom bit per key, 4 KiB block cache, 256-byte blocks") {
+                $0.bloomBitsPerKey = 1
+                $0.blockCacheSize = 4096
+                $0.blockSize = 256
+                $0.writeBufferSize = 8192
+            },
+            make("64 KiB blocks, restart interval 128") {
+                $0.blockSize = 64 << 10
+                $0.blockRestartInterval = 128
+                $0.writeBufferSize = 16 << 10
+            },
+            make("1 KiB MANIFEST limit, three write buffers") {
+                $0.maxManifestFileSize = 1024
+                $0.maxWriteBufferNumber = 3
+                $0.writeBufferSize = 4096
+            },
+            make("skip-any-corrupted recovery, paranoid checks off, multiplier 2", sync: true) {
+                $0.walRecoveryMode = .skipAnyCorruptedRecords
+                $0.paranoidChecks = false
+                $0.maxBytesForLevelMultiplier = 2
+                $0.maxBytesForLevelBase = 4096
+                $0.targetFileSizeBase = 512
+                $0.writeBufferSize = 4096
+            },
         ]
+    }
+
+    /// The option sets a run uses: the first SEDIMENT_METAMORPHIC_SETS of `variants` (8 in CI,
+    /// 16 for the long runs outside it).
+    static var activeVariants: ArraySlice<Variant> {
+        variants.prefix(environmentInt("SEDIMENT_METAMORPHIC_SETS") ?? 8)
     }
 
     static func key(_ rng: inout SeededRandom) -> String {
@@ -235,7 +287,7 @@ import SedimentTestSupport
         var rng = SeededRandom(defaultSeed: seed)
         let ops = Self.operations(count: opCount, rng: &rng)
         let expected = Self.modelTranscript(ops)
-        for variant in Self.variants {
+        for variant in Self.activeVariants {
             let got = try withMemoryBackedTemporaryDirectory { dir in
                 try Self.databaseTranscript(ops, variant: variant, path: dir + "/db")
             }
