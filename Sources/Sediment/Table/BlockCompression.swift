@@ -54,19 +54,25 @@ enum BlockCompression {
         guard type != .none, raw.count > 0, raw.count <= Int(Int32.max) else { return nil }
         var out: [UInt8] = []
         out.appendVarint32(UInt32(raw.count))
-        let prefix = out.count
         switch type {
         case .lz4:
+            // Compress straight into the array's spare capacity: no zero fill of the bound, no
+            // trim afterwards (a zero fill was a memset per block on every flush).
+            let header = out
             let bound = Int(LZ4_compressBound(Int32(raw.count)))
-            out.append(contentsOf: repeatElement(0, count: bound))
-            let n = out.withUnsafeMutableBytes { dst -> Int32 in
-                LZ4_compress_default(
+            out = [UInt8](unsafeUninitializedCapacity: header.count + bound) { buffer, count in
+                count = 0
+                guard let base = buffer.baseAddress else { return }
+                header.withUnsafeBufferPointer { h in
+                    if let hb = h.baseAddress { base.update(from: hb, count: h.count) }
+                }
+                let n = LZ4_compress_default(
                     raw.baseAddress?.assumingMemoryBound(to: CChar.self),
-                    (dst.baseAddress! + prefix).assumingMemoryBound(to: CChar.self),
+                    UnsafeMutableRawPointer(base + header.count).assumingMemoryBound(to: CChar.self),
                     Int32(raw.count), Int32(bound))
+                if n > 0 { count = header.count + Int(n) }
             }
-            guard n > 0 else { return nil }
-            out.removeLast(bound - Int(n))
+            guard out.count > header.count else { return nil }
         case .zlib:
             guard let body = deflateRaw(raw) else { return nil }
             out.append(contentsOf: body)

@@ -96,6 +96,18 @@
         ("rocksdb.compression_options", \.compressionOptions),
     ]
 
+    /// `numberKeys` and `stringKeys` by name, for decoding (a table open decodes every name).
+    private static let numberKeyPaths = Dictionary(uniqueKeysWithValues: numberKeys.map { ($0.0, $0.1) })
+    private static let stringKeyPaths = Dictionary(uniqueKeysWithValues: stringKeys.map { ($0.0, $0.1) })
+
+    /// `entries` sorted bytewise by name, each name's bytes taken once (a table build and a
+    /// table open each sort about 40 names).
+    private static func sortedByName(_ entries: [String: [UInt8]]) -> [(String, [UInt8])] {
+        entries.map { (bytes: Array($0.key.utf8), name: $0.key, value: $0.value) }
+            .sorted { compareBytes($0.bytes, $1.bytes) < 0 }
+            .map { ($0.name, $0.value) }
+    }
+
     /// Numbers RocksDB writes only when non-zero.
     private static let omittedWhenZero: Set<String> = [
         "rocksdb.index.partitions", "rocksdb.top-level.index.size", "rocksdb.file.creation.time",
@@ -117,7 +129,7 @@
         }
         if !seqnoToTimeMapping.isEmpty { out["rocksdb.seqno.time.map"] = seqnoToTimeMapping }
         for (name, value) in userCollected where out[name] == nil { out[name] = value }
-        return out.sorted { compareBytes(Array($0.key.utf8), Array($1.key.utf8)) < 0 }
+        return TableProperties.sortedByName(out)
     }
 
     /// The serialized properties block (before compression/trailer).
@@ -144,13 +156,13 @@
             last = nameBytes
             let name = String(decoding: nameBytes, as: UTF8.self)
             let value = cursor.value
-            if let path = numberKeys.first(where: { $0.0 == name })?.1 {
+            if let path = numberKeyPaths[name] {
                 if name == "rocksdb.deleted.keys" || name == "rocksdb.merge.operands" {
                     userCollected[name] = Array(value)
                 }
                 // RocksDB skips a malformed number (it logs and continues); so do we.
                 if let (v, _) = value.decodeVarint64(at: 0, limit: value.count) { p[keyPath: path] = v }
-            } else if let path = stringKeys.first(where: { $0.0 == name })?.1 {
+            } else if let path = stringKeyPaths[name] {
                 p[keyPath: path] = String(decoding: value, as: UTF8.self)
             } else if name == "rocksdb.seqno.time.map" {
                 p.seqnoToTimeMapping = Array(value)
@@ -160,8 +172,7 @@
             cursor.next()
         }
         if let e = cursor.error { throw e }
-        p.userCollected = userCollected.sorted { compareBytes(Array($0.key.utf8), Array($1.key.utf8)) < 0 }
-            .map { (name: $0.key, value: $0.value) }
+        p.userCollected = sortedByName(userCollected).map { (name: $0.0, value: $0.1) }
         return p
     }
 
