@@ -41,12 +41,29 @@ import SedimentTestSupport
         /// "error ..." lines: a write that failed while the writer was running.
         var errors: [String] = []
 
+        /// True for a value the CrashWriter writes, whole: "DEL", "value-<round>-<i>-" followed by
+        /// i % 50 "x", or "batch-<round>-<i>-<j>". A kill can cut a line's write(2) short (Linux
+        /// stops copying when a fatal signal is pending), leaving a prefix such as "batch-20-".
+        static func isWholeValue(_ v: Substring) -> Bool {
+            if v == "DEL" { return true }
+            let f = v.split(separator: "-", omittingEmptySubsequences: false)
+            guard f.count == 4, Int(f[1]) != nil, let i = Int(f[2]) else { return false }
+            if f[0] == "batch" { return Int(f[3]) != nil }
+            return f[0] == "value" && f[3].count == i % 50 && f[3].allSatisfy { $0 == "x" }
+        }
+
         init(_ text: String) {
             var batchOf: [String: String] = [:]
-            for line in text.split(separator: "\n") {
+            // Only newline-terminated lines are whole: each line goes out in one write(2) with its
+            // newline, and a write cut short by the kill leaves a torn tail (or, with another
+            // thread's line written after it, a torn line glued to that one, which the checks
+            // below reject). A torn ack leaves its write in flight: present or absent.
+            for line in text.split(separator: "\n", omittingEmptySubsequences: true)
+            where text.hasSuffix("\n") || line.endIndex != text.endIndex {
                 if line.hasPrefix("error ") { errors.append(String(line)); continue }
                 let parts = line.split(separator: " ")
-                guard parts.count >= 3 else { continue }  // a torn last line
+                let wellFormed = (parts.first == "intent" && parts.count == 4) || (parts.first == "ack" && parts.count == 3)
+                guard wellFormed, Log.isWholeValue(parts[2]) else { continue }
                 let key = String(parts[1])
                 let value: String? = parts[2] == "DEL" ? nil : String(parts[2])
                 if parts[0] == "intent", parts.count == 4 {
