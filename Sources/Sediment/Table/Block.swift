@@ -25,6 +25,9 @@
     let file: String
     /// The block's offset in that file, for error messages.
     let offset: UInt64
+    /// A search aid over the restart keys (index blocks of open tables). Set at most once, by
+    /// `attachSearchIndex`, before the block is shared with another thread.
+    private(set) var searchIndex: RestartSearchIndex?
 
     private init(storage: UnsafeMutableRawBufferPointer, count: Int, restartsOffset: Int,
                  numRestarts: Int, file: String, offset: UInt64) {
@@ -40,6 +43,12 @@
 
     /// Bytes this block holds in memory (the block cache's charge).
     public var charge: Int { storage.count + 64 }
+
+    /// Builds a RestartSearchIndex for this block (when it has enough restart points) and keeps
+    /// it. - Precondition: the block is not yet visible to another thread.
+    func attachSearchIndex(order: BlockKeyOrder, format: BlockValueFormat) {
+        searchIndex = RestartSearchIndex(block: self, order: order, format: format)
+    }
 
     /// Wraps `storage[0..<count]` after validating the restart array. Takes ownership of
     /// `storage` in every case: it is deallocated when validation fails.

@@ -321,6 +321,10 @@ struct BlockCursor {
         return UnsafeRawBufferPointer(start: base + p, count: ns)
     }
 
+    /// The key of restart entry `i` in place in the block (for RestartSearchIndex), or nil with
+    /// the cursor corrupted.
+    mutating func restartKeyInPlace(_ i: Int) -> UnsafeRawBufferPointer? { restartKey(i) }
+
     /// Compares the current key with `target` in the block's order.
     @inline(__always) func compareKey(with target: UnsafeRawBufferPointer) -> Int {
         order.compare(UnsafeRawBufferPointer(start: keyBuffer, count: keyCount), target)
@@ -342,11 +346,25 @@ struct BlockCursor {
     /// place; only the final linear scan decodes entries into the key buffer.
     mutating func seek(_ target: UnsafeRawBufferPointer) {
         guard error == nil else { return }
-        var left = 0, right = numRestarts - 1
-        while left < right {
-            let mid = (left + right + 1) / 2
-            guard let k = restartKey(mid) else { return }
-            if order.compare(k, target) < 0 { left = mid } else { right = mid - 1 }
+        var left = 0
+        if let search = block.searchIndex, search.order == order, search.count == numRestarts,
+           let (lo, hi) = search.candidates(target) {
+            // Restart keys before lo are smaller than the target, from hi on larger: find the
+            // first one >= target among lo..<hi, and scan from the restart point before it.
+            var l = lo, r = hi
+            while l < r {
+                let mid = (l + r) / 2
+                guard let k = restartKey(mid) else { return }
+                if order.compare(k, target) < 0 { l = mid + 1 } else { r = mid }
+            }
+            left = max(0, l - 1)
+        } else {
+            var right = numRestarts - 1
+            while left < right {
+                let mid = (left + right + 1) / 2
+                guard let k = restartKey(mid) else { return }
+                if order.compare(k, target) < 0 { left = mid } else { right = mid - 1 }
+            }
         }
         guard seekToRestart(left) else { return }
         while parseNext() {

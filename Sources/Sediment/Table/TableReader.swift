@@ -92,13 +92,15 @@
         default: throw SedimentError.notSupported(feature: "index type \(indexType) (partitioned index)", file: path)
         }
         let indexBlock = try io.readBlock(footer.indexHandle, verify: true)
+        let indexOrder: BlockKeyOrder = properties.indexKeyIsUserKey != 0 ? .userKeyForInternalTarget : .internalKey
+        indexBlock.attachSearchIndex(order: indexOrder, format: indexFormat)
         var filter: FilterBlockReader? = nil
         if let h = metaHandles.first(where: { $0.name == fullFilterMetaKey })?.handle {
             filter = FilterBlockReader(contents: try io.readContents(h, verify: true))
         }
         return TableReader(file: file, fileSize: fileSize, fileNumber: fileNumber, footer: footer,
                            properties: properties, metaHandles: metaHandles, indexBlock: indexBlock,
-                           indexOrder: properties.indexKeyIsUserKey != 0 ? .userKeyForInternalTarget : .internalKey,
+                           indexOrder: indexOrder,
                            indexFormat: indexFormat, filter: filter, blockCache: blockCache, blocksEnd: blocksEnd)
     }
 
