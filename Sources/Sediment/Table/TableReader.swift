@@ -29,6 +29,9 @@
     let blockCache: BlockCache?
     /// Where the footer starts: no block may extend past it.
     private let blocksEnd: UInt64
+    /// The table was written with a compression (so its data blocks are read into stack
+    /// scratch and decompressed from there; see `BlockReader.readBlock`).
+    private let likelyCompressed: Bool
 
     private init(file: any RandomAccessFile, fileSize: UInt64, fileNumber: UInt64, footer: Footer,
                  properties: TableProperties, metaHandles: [(name: String, handle: BlockHandle)],
@@ -47,6 +50,7 @@
         self.filter = filter
         self.blockCache = blockCache
         self.blocksEnd = blocksEnd
+        self.likelyCompressed = !["", "NoCompression"].contains(properties.compressionName)
     }
 
     /// Opens the table in `file` of `fileSize` bytes: reads and verifies the footer,
@@ -111,7 +115,7 @@
     /// The data block at `handle`, from the cache when possible.
     func dataBlock(_ handle: BlockHandle, verifyChecksums: Bool, fillCache: Bool) throws -> Block {
         if let blockCache, let b = blockCache.lookup(fileNumber: fileNumber, offset: handle.offset) { return b }
-        let b = try io.readBlock(handle, verify: verifyChecksums)
+        let b = try io.readBlock(handle, verify: verifyChecksums, likelyCompressed: likelyCompressed)
         if fillCache, let blockCache { blockCache.insert(fileNumber: fileNumber, offset: handle.offset, block: b) }
         return b
     }
