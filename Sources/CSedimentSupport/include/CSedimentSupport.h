@@ -8,6 +8,10 @@
 /// Extends `crc` (an unmasked crc32c, 0 for a fresh one) over `n` bytes at `data`.
 uint32_t sediment_crc32c_extend(uint32_t crc, const void *data, size_t n);
 
+/// The same with the portable (table-driven) code whatever the CPU: for tests that check the
+/// hardware path against it.
+uint32_t sediment_crc32c_extend_portable(uint32_t crc, const void *data, size_t n);
+
 /// Hints the CPU to start loading the cache line at `p` for reading (no fault if `p` is bad).
 static inline void sediment_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
 

@@ -2,6 +2,8 @@
 // known answers and masking.
 import Testing
 @testable import Sediment
+import CSedimentSupport
+import SedimentTestSupport
 
 @Suite struct ByteCodingTests {
     @Test func varintRoundTrip() {
@@ -48,5 +50,26 @@ import Testing
         let c = CRC32C.compute(Array("foo".utf8))
         #expect(CRC32C.mask(c) != c)
         #expect(CRC32C.unmask(CRC32C.mask(c)) == c)
+    }
+
+    @Test func crc32cHardwareLanesMatchThePortableCode() {
+        // Lengths around the three-lane threshold (3 x 128 bytes) and its multiples, odd
+        // alignments, and chained extends: the hardware path must equal the table-driven one.
+        var rng = SeededRandom(defaultSeed: 0xC3C)
+        let data = (0..<5000).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let lengths = Array(0...40) + [383, 384, 385, 767, 768, 769, 1151, 1152, 1153, 2000, 4096, 4990]
+        data.withUnsafeBytes { raw in
+            for n in lengths {
+                for offset in [0, 1, 3, 7] where offset + n <= raw.count {
+                    let p = raw.baseAddress! + offset
+                    let seed = UInt32.random(in: 0...UInt32.max, using: &rng)
+                    #expect(sediment_crc32c_extend(seed, p, n) == sediment_crc32c_extend_portable(seed, p, n),
+                            "length \(n) offset \(offset)")
+                }
+            }
+            let whole = sediment_crc32c_extend(0, raw.baseAddress!, 4000)
+            let split = sediment_crc32c_extend(sediment_crc32c_extend(0, raw.baseAddress!, 1500), raw.baseAddress! + 1500, 2500)
+            #expect(whole == split)
+        }
     }
 }
