@@ -67,10 +67,9 @@ struct CompactionPicker {
             } else {
                 let after = cursors[level]
                 let start = after.flatMap { c in files.firstIndex { compareInternalKeys($0.largest, c) > 0 } } ?? 0
-                if let movable = firstMovable(version, level: level, from: start) {
-                    return extendMove(version, level: level, from: movable)
-                }
-                inputs = [minOverlappingRatio(version, level: level, from: start)]
+                let (chosen, movable) = chooseInput(version, level: level, from: start)
+                if movable { return extendMove(version, level: level, from: chosen) }
+                inputs = [chosen]
             }
             return expand(version, level: level, inputs: inputs,
                           reason: level == 0 ? "L0 count" : "size")
@@ -78,42 +77,29 @@ struct CompactionPicker {
         return nil
     }
 
-    /// The first table of `level` (n >= 1), from index `start` round-robin, that nothing in the
-    /// next level overlaps: moving it down costs a MANIFEST edit instead of a merge (the cheap
-    /// end of RocksDB's kMinOverlappingRatio). nil when every table overlaps the next level.
-    /// - Complexity: O(tables at level x tables at level + 1).
-    func firstMovable(_ version: Version, level: Int, from start: Int) -> FileMetadata? {
-        let files = version.files(at: level)
-        for k in 0..<files.count {
-            let f = files[(start + k) % files.count]
-            if version.overlapping(level: level + 1, smallestUserKey: Array(f.smallestUserKey),
-                                   largestUserKey: Array(f.largestUserKey)).isEmpty {
-                return f
-            }
-        }
-        return nil
-    }
-
-    /// The table of `level` (n >= 1) whose merge rewrites the fewest next-level bytes per byte it
-    /// moves down: overlapping bytes in level + 1 divided by its own size (RocksDB's default
-    /// `kMinOverlappingRatio`). Ties go to the first in round-robin order from `start`, so equal
-    /// tables still take turns.
-    /// - Complexity: O(tables at level x tables at level + 1).
-    func minOverlappingRatio(_ version: Version, level: Int, from start: Int) -> FileMetadata {
+    /// The table of `level` (n >= 1) to compact, in one round-robin pass from index `start`:
+    /// the first table that nothing in the next level overlaps (`movable`: moving it down costs a
+    /// MANIFEST edit instead of a merge), else the table whose merge rewrites the fewest
+    /// next-level bytes per byte it moves down: overlapping bytes in level + 1 divided by its own
+    /// size (RocksDB's default `kMinOverlappingRatio`). Ties go to the first in round-robin order,
+    /// so equal tables still take turns.
+    /// - Complexity: O(tables at level x tables at level + 1), once.
+    func chooseInput(_ version: Version, level: Int, from start: Int) -> (file: FileMetadata, movable: Bool) {
         let files = version.files(at: level)
         var best = files[start % files.count]
         var bestRatio = Double.infinity
         for k in 0..<files.count {
             let f = files[(start + k) % files.count]
-            let overlap = version.overlapping(level: level + 1, smallestUserKey: Array(f.smallestUserKey),
-                                              largestUserKey: Array(f.largestUserKey)).reduce(UInt64(0)) { $0 + $1.size }
-            let ratio = Double(overlap) / Double(max(1, f.size))
+            let overlapping = version.overlapping(level: level + 1, smallestUserKey: Array(f.smallestUserKey),
+                                                  largestUserKey: Array(f.largestUserKey))
+            if overlapping.isEmpty { return (f, true) }
+            let ratio = Double(overlapping.reduce(UInt64(0)) { $0 + $1.size }) / Double(max(1, f.size))
             if ratio < bestRatio {
                 best = f
                 bestRatio = ratio
             }
         }
-        return best
+        return (best, false)
     }
 
     /// A trivial move of `first` extended over the tables that follow it in the level while
