@@ -27,17 +27,13 @@ public final class Database: Sendable {
     /// - Throws: `.closed` after `close()`, `.readOnly` after a failed log write or background
     ///   error, `.io`/`.noSpace` when the log write fails.
     public func put(_ key: [UInt8], _ value: [UInt8], options: WriteOptions = WriteOptions()) throws {
-        var batch = WriteBatch(reservingCapacity: WriteBatch.putRecordSize(keyCount: key.count, valueCount: value.count))
-        batch.put(key, value)
-        try core.write(batch, options: options)
+        try core.write(single: SingleWrite(kind: .value, key: key, value: value), options: options)
     }
 
     /// Removes `key` (writes a tombstone).
     /// - Throws: as `put`.
     public func delete(_ key: [UInt8], options: WriteOptions = WriteOptions()) throws {
-        var batch = WriteBatch(reservingCapacity: 1 + varintLength(UInt64(key.count)) + key.count)
-        batch.delete(key)
-        try core.write(batch, options: options)
+        try core.write(single: SingleWrite(kind: .deletion, key: key, value: []), options: options)
     }
 
     /// Applies every operation of `batch` atomically: after a crash, all or none are visible.

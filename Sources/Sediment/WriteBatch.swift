@@ -98,6 +98,20 @@ public struct WriteBatch: Sendable {
         rep.withUnsafeMutableBytes { $0.storeBytes(of: UInt32(n).littleEndian, toByteOffset: 8, as: UInt32.self) }
     }
 
+    /// Appends one put (or, for `.deletion`, delete; `value` is then ignored).
+    mutating func add(_ kind: ValueKind, _ key: [UInt8], _ value: [UInt8]) {
+        if kind == .value { put(key, value) } else { delete(key) }
+    }
+
+    /// Empties the batch and zeroes its header, keeping the buffer's capacity.
+    mutating func resetKeepingCapacity() {
+        rep.removeSubrange(WriteBatch.headerSize...)
+        for i in 0..<WriteBatch.headerSize { rep[i] = 0 }
+    }
+
+    /// Bytes the batch's buffer can hold without growing.
+    var capacity: Int { rep.capacity }
+
     /// Appends every operation of `other` to this batch.
     mutating func append(_ other: WriteBatch) {
         rep.append(contentsOf: other.rep[WriteBatch.headerSize...])

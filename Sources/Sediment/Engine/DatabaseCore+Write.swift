@@ -16,10 +16,23 @@ extension DatabaseCore {
     /// The largest group a leader assembles, in bytes of batch payload.
     static let maxGroupBytes = 1 << 20
 
+    /// The largest group buffer kept for the next group; a larger one (a huge batch went
+    /// through) is dropped rather than held.
+    static let maxKeptGroupBuffer = 4 << 20
+
     /// Applies `batch` (nil: switch memtables, for `flush`). Returns when durable as asked.
     func write(_ batch: consuming WriteBatch?, options: WriteOptions) throws {
-        let isFlushRequest = batch == nil
-        let me = Writer(batch: batch, sync: options.sync, disableWAL: options.disableWAL)
+        try commit(Writer(batch: batch, sync: options.sync, disableWAL: options.disableWAL))
+    }
+
+    /// Applies one put or delete. Returns when durable as asked.
+    func write(single: SingleWrite, options: WriteOptions) throws {
+        try commit(Writer(batch: nil, single: single, sync: options.sync, disableWAL: options.disableWAL))
+    }
+
+    /// Queues `me` and returns when its group is applied (or failed).
+    private func commit(_ me: Writer) throws {
+        let isFlushRequest = me.isFlushRequest
         monitor.lock()
         if state.closed {
             monitor.unlock()
@@ -43,22 +56,24 @@ extension DatabaseCore {
         } catch {
             failure = .io(file: path, errno: 0, message: "\(error)")
         }
-        if failure == nil, var combined = me.batch {
-            // Take the batch out of the writer so that stamping the sequence below does not
-            // copy its buffer (it is then uniquely referenced).
-            me.batch = nil
-            var groupBytes = combined.byteSize
+        if failure == nil, !isFlushRequest {
+            // The group: writers from the front while they write to the same log and fit.
+            var groupBytes = me.byteSize
             var wantSync = me.sync
-            var index = 1
-            while index < state.writers.count {
-                let w = state.writers[index]
-                guard let b = w.batch, w.disableWAL == me.disableWAL,
-                      groupBytes + b.byteSize <= DatabaseCore.maxGroupBytes else { break }
-                combined.append(b)
-                groupBytes += b.byteSize
+            while groupCount < state.writers.count {
+                let w = state.writers[groupCount]
+                guard !w.isFlushRequest, w.disableWAL == me.disableWAL,
+                      groupBytes + w.byteSize <= DatabaseCore.maxGroupBytes else { break }
+                groupBytes += w.byteSize
                 wantSync = wantSync || w.sync
                 groupCount += 1
-                index += 1
+            }
+            // Assembled in the kept buffer (a copy of each batch, but no allocation).
+            var combined = state.groupBuffer.take() ?? WriteBatch(reservingCapacity: groupBytes)
+            combined.resetKeepingCapacity()
+            for i in 0..<groupCount {
+                let w = state.writers[i]
+                if let b = w.batch { combined.append(b) } else if let s = w.single { combined.add(s.kind, s.key, s.value) }
             }
             let firstSequence = state.lastSequence + 1
             combined.sequence = firstSequence
@@ -90,6 +105,7 @@ extension DatabaseCore {
             if failure == nil || !logFailed {
                 state.lastSequence = firstSequence + UInt64(combined.count) - 1
             }
+            if combined.capacity <= DatabaseCore.maxKeptGroupBuffer { state.groupBuffer = combined }
             state.stats.writeGroups += 1
             state.stats.writesApplied += UInt64(combined.count)
             if !me.disableWAL {

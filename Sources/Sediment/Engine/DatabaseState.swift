@@ -9,19 +9,44 @@ struct ImmutableMemTable {
     let logNumber: UInt64
 }
 
+/// One put or delete that `Database.put`/`delete` hands to the write path without a batch of
+/// its own: the group-commit leader encodes it into the group's buffer (no allocation per put).
+struct SingleWrite {
+    let kind: ValueKind
+    let key: [UInt8]
+    /// Empty for a delete.
+    let value: [UInt8]
+
+    /// Bytes its record takes in a WriteBatch.
+    var byteSize: Int {
+        kind == .value ? WriteBatch.putRecordSize(keyCount: key.count, valueCount: value.count)
+                       : 1 + varintLength(UInt64(key.count)) + key.count
+    }
+}
+
 /// One caller of `write` or `flush` waiting in the group-commit queue.
 final class Writer {
     // The fields are read and written only with the database's monitor held, so they are
     // `@exclusivity(unchecked)`: the run-time check would only repeat what the lock ensures.
-    /// The batch to apply; nil asks the leader to switch memtables (a flush request).
+    /// The batch to apply (`Database.write`); with `single` nil too, the writer asks the leader
+    /// to switch memtables (a flush request).
     @exclusivity(unchecked) var batch: WriteBatch?
+    /// The single put or delete to apply (`Database.put`/`delete`).
+    let single: SingleWrite?
     let sync: Bool
     let disableWAL: Bool
     @exclusivity(unchecked) var done = false
     @exclusivity(unchecked) var error: SedimentError?
 
-    init(batch: WriteBatch?, sync: Bool, disableWAL: Bool) {
+    /// True for a flush request (nothing to write).
+    var isFlushRequest: Bool { batch == nil && single == nil }
+
+    /// Bytes the writer adds to a group.
+    var byteSize: Int { batch.map { $0.byteSize - WriteBatch.headerSize } ?? single?.byteSize ?? 0 }
+
+    init(batch: WriteBatch?, single: SingleWrite? = nil, sync: Bool, disableWAL: Bool) {
         self.batch = batch
+        self.single = single
         self.sync = sync
         self.disableWAL = disableWAL
     }
@@ -93,6 +118,9 @@ struct DatabaseState {
     var lastSequence: SequenceNumber
     /// Writers waiting in order; the first is the leader.
     var writers: [Writer] = []
+    /// The buffer the group-commit leader assembles each group in, kept between groups so a
+    /// write allocates no batch buffer (the leader takes it out and puts it back).
+    var groupBuffer: WriteBatch?
     /// The first background or log error; while set, writes fail with `.readOnly`.
     var backgroundError: SedimentError?
     /// True while the background thread is writing a table.
