@@ -62,6 +62,12 @@ public struct Options: Sendable {
     /// Run compactions automatically in the background. Default true (tests turn it off to
     /// drive the tree by hand).
     public var disableAutoCompactions = false
+    /// Compact a table that point reads keep looking through without finding their key there
+    /// (LevelDB's seek compaction): a `get` that reads two or more tables charges the first one
+    /// a seek, and a table that has used up max(100, size / 16 KiB) seeks is compacted into the
+    /// next level when no size-triggered compaction is due. Default true, as in LevelDB
+    /// (RocksDB dropped it); false leaves the tree to the size triggers alone.
+    public var seekCompaction = true
     /// Start a new MANIFEST when the current one grows past this many bytes. Default 1 GiB as
     /// RocksDB's max_manifest_file_size.
     public var maxManifestFileSize = 1 << 30

@@ -43,7 +43,8 @@ package enum DBBench {
     --write_buffer_size --max_write_buffer_number --block_size --block_restart_interval --bloom_bits
     --cache_size --open_files --level0_file_num_compaction_trigger --level0_slowdown_writes_trigger
     --level0_stop_writes_trigger --target_file_size_base --max_bytes_for_level_base
-    --max_bytes_for_level_multiplier --num_levels --max_background_jobs --sync --disable_wal
+    --max_bytes_for_level_multiplier --num_levels --max_background_jobs --disable_seek_compaction
+    --sync --disable_wal
     --histogram --statistics --seed --duration --benchmark_write_rate_limit --stats_interval_seconds
     --verify_checksum --seek_nexts --batch_size --deletes --stats_interval --stats_per_interval
     --progress_reports --report_json=FILE

@@ -34,6 +34,9 @@ package struct DBBenchConfig: Sendable {
     package var maxBytesForLevelMultiplier = 10.0
     package var numLevels = 7
     package var maxBackgroundJobs = 2
+    /// `--disable_seek_compaction` (the flag RocksDB's db_bench once had): turns off
+    /// `Options.seekCompaction`.
+    package var disableSeekCompaction = false
     package var sync = false
     package var disableWAL = false
     package var histogram = false
@@ -177,6 +180,7 @@ package struct DBBenchConfig: Sendable {
         case "max_bytes_for_level_multiplier": maxBytesForLevelMultiplier = try double()
         case "num_levels": numLevels = try int()
         case "max_background_jobs": maxBackgroundJobs = try int()
+        case "disable_seek_compaction": disableSeekCompaction = try bool()
         case "sync": sync = try bool()
         case "disable_wal": disableWAL = try bool()
         case "histogram": histogram = try bool()
@@ -221,6 +225,7 @@ package struct DBBenchConfig: Sendable {
         o.maxBytesForLevelMultiplier = maxBytesForLevelMultiplier
         o.numLevels = numLevels
         o.maxBackgroundJobs = maxBackgroundJobs
+        o.seekCompaction = !disableSeekCompaction
         o.createIfMissing = !useExistingDB
         return o
     }

@@ -39,7 +39,28 @@ extension DatabaseCore {
     func pickAutomaticCompaction() -> Compaction? {
         guard state.backgroundError == nil, !options.disableAutoCompactions, state.manualCompactions == 0,
               Clock.nanoseconds() >= state.compactionRetryAfter else { return nil }
-        return picker.pick(versions.current, busyLevels: state.busyLevels, cursors: state.compactionCursors)
+        if let c = picker.pick(versions.current, busyLevels: state.busyLevels, cursors: state.compactionCursors) {
+            return c
+        }
+        return pickSeekCompaction()
+    }
+
+    /// The compaction of the table whose seek budget ran out, if it is still in the tree, not
+    /// on the last level, and its levels are free. - Precondition: lock held.
+    private func pickSeekCompaction() -> Compaction? {
+        guard let (level, number) = state.seekCompactionFile else { return nil }
+        let version = versions.current
+        guard level + 1 < version.numLevels,
+              let f = version.files(at: level).first(where: { $0.number == number }) else {
+            // Gone (compacted meanwhile) or on the last level: nothing to do; tell a waiting
+            // `waitForCompactions` that the request is settled.
+            state.seekCompactionFile = nil
+            monitor.broadcast(.progress)
+            return nil
+        }
+        guard !state.busyLevels.contains(level), !state.busyLevels.contains(level + 1) else { return nil }
+        state.seekCompactionFile = nil
+        return picker.expand(version, level: level, inputs: [f], reason: "seek")
     }
 
     /// Runs `c` and installs its result. Returns the error, if any.
@@ -227,7 +248,8 @@ extension DatabaseCore {
                 if let e = state.backgroundError { throw SedimentError.readOnly(message: e.description) }
                 let idle = state.imms.isEmpty && state.runningCompactions == 0 && !state.flushing
                 let due = !options.disableAutoCompactions
-                    && picker.pick(versions.current, busyLevels: [], cursors: state.compactionCursors) != nil
+                    && (picker.pick(versions.current, busyLevels: [], cursors: state.compactionCursors) != nil
+                        || state.seekCompactionFile != nil)
                 if idle && !due {
                     // Tables that cursors held while compactions replaced them go now.
                     deleteObsoleteFiles()

@@ -37,17 +37,32 @@ extension DatabaseCore {
                 case .notFound: break
                 }
             }
+            // LevelDB's seek accounting: a get that reads two or more tables charges the first.
+            var tablesRead = 0
+            var first: (reader: TableReader, level: Int, number: UInt64)? = nil
+            func read(_ f: FileMetadata, level: Int) throws -> LookupResult {
+                let reader = try tableCache.reader(number: f.number, size: f.size)
+                tablesRead += 1
+                if tablesRead == 1 {
+                    first = (reader, level, f.number)
+                } else if tablesRead == 2, self.options.seekCompaction,
+                          let first, first.reader.chargeSeek() {
+                    requestSeekCompaction(level: first.level, number: first.number)
+                }
+                return try reader.get(userKey: k, sequence: view.sequence,
+                                      verifyChecksums: options.verifyChecksums, fillCache: options.fillCache)
+            }
             for (level, files) in view.version.levels.enumerated() {
                 if level == 0 {
                     for f in files where DatabaseCore.mayContain(f, k) {
-                        switch try lookup(f, k, view.sequence, options) {
+                        switch try read(f, level: 0) {
                         case .found(let v): return v
                         case .deleted: return nil
                         case .notFound: continue
                         }
                     }
                 } else if let f = DatabaseCore.fileCovering(files, k) {
-                    switch try lookup(f, k, view.sequence, options) {
+                    switch try read(f, level: level) {
                     case .found(let v): return v
                     case .deleted: return nil
                     case .notFound: continue
@@ -58,11 +73,14 @@ extension DatabaseCore {
         }
     }
 
-    private func lookup(_ f: FileMetadata, _ key: UnsafeRawBufferPointer, _ sequence: SequenceNumber,
-                        _ options: ReadOptions) throws -> LookupResult {
-        let reader = try tableCache.reader(number: f.number, size: f.size)
-        return try reader.get(userKey: key, sequence: sequence, verifyChecksums: options.verifyChecksums,
-                              fillCache: options.fillCache)
+    /// Records that table `number` on `level` used up its seek budget and wakes the background
+    /// threads (the first such table waits its turn; others are charged again later).
+    private func requestSeekCompaction(level: Int, number: UInt64) {
+        monitor.withLock {
+            guard state.seekCompactionFile == nil, !state.closed else { return }
+            state.seekCompactionFile = (level, number)
+            monitor.broadcast(.work)
+        }
     }
 
     /// True when `key` lies within the table's user-key range.

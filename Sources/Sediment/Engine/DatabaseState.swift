@@ -121,6 +121,9 @@ struct DatabaseState {
     /// The buffer the group-commit leader assembles each group in, kept between groups so a
     /// write allocates no batch buffer (the leader takes it out and puts it back).
     var groupBuffer: WriteBatch?
+    /// A table whose seek budget ran out (level, number): compacted when no size-triggered
+    /// compaction is due (`Options.seekCompaction`).
+    var seekCompactionFile: (level: Int, number: UInt64)?
     /// The first background or log error; while set, writes fail with `.readOnly`.
     var backgroundError: SedimentError?
     /// True while the background thread is writing a table.

@@ -4,7 +4,9 @@
 //
 // Every length and offset read from disk is checked against the file before use; every error
 // is a `SedimentError` naming the file path and, where known, the block offset.
-// Thread-safety: immutable after `open`, so one reader serves any number of threads.
+// Thread-safety: immutable after `open` (but for the atomic seek budget), so one reader serves
+// any number of threads.
+import Synchronization
 
 /// A read-only view of one table file.
 @_spi(Internals) public final class TableReader: Sendable {
@@ -29,6 +31,9 @@
     let blockCache: BlockCache?
     /// Where the footer starts: no block may extend past it.
     private let blocksEnd: UInt64
+    /// Seeks left before point reads that look through this table without stopping in it ask
+    /// for its compaction (LevelDB's allowed_seeks: one seek per 16 KiB, at least 100).
+    let seekBudget: Atomic<Int>
     /// The table was written with a compression (so its data blocks are read into stack
     /// scratch and decompressed from there; see `BlockReader.readBlock`).
     private let likelyCompressed: Bool
@@ -50,6 +55,7 @@
         self.filter = filter
         self.blockCache = blockCache
         self.blocksEnd = blocksEnd
+        self.seekBudget = Atomic(max(100, Int(clamping: fileSize / 16384)))
         self.likelyCompressed = !["", "NoCompression"].contains(properties.compressionName)
     }
 
@@ -118,6 +124,11 @@
         let b = try io.readBlock(handle, verify: verifyChecksums, likelyCompressed: likelyCompressed)
         if fillCache, let blockCache { blockCache.insert(fileNumber: fileNumber, offset: handle.offset, block: b) }
         return b
+    }
+
+    /// Charges one seek; true exactly once, when the budget runs out.
+    func chargeSeek() -> Bool {
+        seekBudget.subtract(1, ordering: .relaxed).newValue == 0
     }
 
     /// The footer's checksum type.
