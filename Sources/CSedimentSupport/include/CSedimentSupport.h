@@ -1,4 +1,5 @@
-// CSedimentSupport: the few routines that want CPU instructions Swift cannot name directly.
+// CSedimentSupport: the few routines that want CPU instructions or system calls Swift cannot
+// name directly (sync_file_range needs _GNU_SOURCE).
 // crc32c uses the SSE4.2 `crc32` instruction when the CPU has it, slicing-by-8 tables otherwise.
 #ifndef SEDIMENT_SUPPORT_H
 #define SEDIMENT_SUPPORT_H
@@ -14,5 +15,9 @@ uint32_t sediment_crc32c_extend_portable(uint32_t crc, const void *data, size_t 
 
 /// Hints the CPU to start loading the cache line at `p` for reading (no fault if `p` is bad).
 static inline void sediment_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
+/// Linux sync_file_range(fd, offset, count, SYNC_FILE_RANGE_WRITE): starts write-back of the
+/// range without waiting. Returns 0 or -1 with errno; a no-op returning 0 elsewhere.
+int sediment_start_writeback(int fd, int64_t offset, int64_t count);
 
 #endif

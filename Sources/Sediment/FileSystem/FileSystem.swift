@@ -25,8 +25,18 @@ public protocol WritableFile: AnyObject, Sendable {
     func append(_ bytes: UnsafeRawBufferPointer) throws
     /// Makes every appended byte durable (fdatasync).
     func sync() throws
+    /// Starts writing `count` bytes from `offset` back to the device without waiting and
+    /// without any durability promise (Linux `sync_file_range(SYNC_FILE_RANGE_WRITE)`, what
+    /// RocksDB's `bytes_per_sync` does), so that a later `sync` has less to write. Advisory:
+    /// failures are not reported here (a write-back error surfaces at the next `sync`).
+    func startWriteback(offset: UInt64, count: UInt64)
     /// Closes the file. Further calls are errors; closing twice is harmless.
     func close() throws
+}
+
+extension WritableFile {
+    /// Does nothing: write-back hints are optional.
+    public func startWriteback(offset: UInt64, count: UInt64) {}
 }
 
 /// An exclusive lock on a database directory, released by `unlock()`.

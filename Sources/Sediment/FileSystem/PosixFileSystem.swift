@@ -2,6 +2,7 @@
 // no shared offset); writes go straight to write(2) so that an appended record has reached the
 // kernel (and survives a crash of the process) when `append` returns.
 import Glibc
+import CSedimentSupport
 
 /// The operating system's file system.
 public struct PosixFileSystem: FileSystem {
@@ -151,6 +152,15 @@ final class PosixWritableFile: WritableFile {
         try state.withLock { s in
             guard s.fd >= 0 else { throw SedimentError.io(file: path, errno: EBADF, message: "sync after close") }
             try Syscalls.fdatasync(s.fd, path: path)
+        }
+    }
+
+    func startWriteback(offset: UInt64, count: UInt64) {
+        // Under the lock, so the descriptor cannot be closed (and reused) meanwhile; the call
+        // queues write-back and returns without waiting for it.
+        state.withLock { s in
+            guard s.fd >= 0 else { return }
+            _ = sediment_start_writeback(s.fd, Int64(clamping: offset), Int64(clamping: count))
         }
     }
 
