@@ -16,81 +16,50 @@ struct BlockReader {
         .corruption(file: path, offset: Int64(clamping: handle.offset), message: message)
     }
 
-    /// Checks that `handle` lies inside the data area; returns the block's size without trailer.
-    private func checkedSize(_ handle: BlockHandle) throws -> Int {
+    /// Reads the block at `handle` with its trailer into a fresh buffer (caller owns it) and
+    /// returns it with the compression type byte.
+    private func readRaw(_ handle: BlockHandle, verify: Bool) throws -> (UnsafeMutableRawBufferPointer, UInt8) {
         let (end, overflow) = handle.offset.addingReportingOverflow(handle.size &+ UInt64(blockTrailerSize))
         guard !overflow, handle.size <= UInt64(Int32.max), end <= blocksEnd else {
             throw corrupt(handle, "block handle (offset \(handle.offset), size \(handle.size)) runs past the end of the data (\(blocksEnd))")
         }
-        return Int(handle.size)
-    }
-
-    /// Reads the block at `handle` with its trailer into `buf` (at least size + 5 bytes),
-    /// verifies the checksum when asked, and returns the compression type byte.
-    private func readRaw(_ handle: BlockHandle, size: Int, verify: Bool,
-                         into buf: UnsafeMutableRawBufferPointer) throws -> UInt8 {
+        let size = Int(handle.size)
         let count = size + blockTrailerSize
-        var done = 0
-        while done < count {
-            let n = try file.read(at: handle.offset + UInt64(done),
-                                  into: UnsafeMutableRawBufferPointer(rebasing: buf[done..<count]))
-            if n == 0 { throw corrupt(handle, "file ends inside the block (truncated)") }
-            done += n
-        }
-        let type = buf[size]
-        if verify && checksum != .none {
-            let stored = UnsafeRawBufferPointer(buf).loadFixed32(at: size + 1)
-            let computed = checksum.blockChecksum(UnsafeRawBufferPointer(rebasing: buf[0..<size]), lastByte: type)
-            guard stored == computed else {
-                throw corrupt(handle, "block checksum mismatch: stored 0x\(String(stored, radix: 16)), computed 0x\(String(computed, radix: 16)) (\(checksum.name))")
-            }
-        }
-        return type
-    }
-
-    /// Reads the block at `handle` with its trailer into a fresh buffer (caller owns it) and
-    /// returns it with the compression type byte.
-    private func readRaw(_ handle: BlockHandle, verify: Bool) throws -> (UnsafeMutableRawBufferPointer, UInt8) {
-        let size = try checkedSize(handle)
-        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: size + blockTrailerSize, alignment: 8)
+        let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 8)
         do {
-            return (buf, try readRaw(handle, size: size, verify: verify, into: buf))
+            var done = 0
+            while done < count {
+                let n = try file.read(at: handle.offset + UInt64(done),
+                                      into: UnsafeMutableRawBufferPointer(rebasing: buf[done...]))
+                if n == 0 { throw corrupt(handle, "file ends inside the block (truncated)") }
+                done += n
+            }
+            let type = buf[size]
+            if verify && checksum != .none {
+                let stored = UnsafeRawBufferPointer(buf).loadFixed32(at: size + 1)
+                let computed = checksum.blockChecksum(UnsafeRawBufferPointer(rebasing: buf[0..<size]), lastByte: type)
+                guard stored == computed else {
+                    throw corrupt(handle, "block checksum mismatch: stored 0x\(String(stored, radix: 16)), computed 0x\(String(computed, radix: 16)) (\(checksum.name))")
+                }
+            }
+            return (buf, type)
         } catch {
             buf.deallocate()
             throw error
         }
     }
 
-    /// Stored blocks up to this size (with trailer) are read into stack scratch when they are
-    /// expected to be compressed: only the decompressed block needs a heap buffer then.
-    static let stackReadLimit = 16 << 10
-
-    /// The decoded block at `handle`. With `likelyCompressed` (the table's compression is not
-    /// none) a block of up to `stackReadLimit` bytes is read into stack scratch and decompressed
-    /// from there; an uncompressed block found that way is copied out. Otherwise the stored
-    /// bytes are read into the buffer an uncompressed Block takes over.
-    func readBlock(_ handle: BlockHandle, verify: Bool, likelyCompressed: Bool = false) throws -> Block {
-        let size = try checkedSize(handle)
-        if likelyCompressed && size + blockTrailerSize <= Self.stackReadLimit {
-            return try withUnsafeTemporaryAllocation(byteCount: Self.stackReadLimit, alignment: 8) { stack in
-                let typeByte = try readRaw(handle, size: size, verify: verify, into: stack)
-                let stored = UnsafeRawBufferPointer(rebasing: stack[0..<size])
-                if typeByte == 0 { return try Block.make(copying: stored, file: path, offset: handle.offset) }
-                return try decode(stored, typeByte, handle)
-            }
-        }
+    /// The decoded block at `handle`.
+    func readBlock(_ handle: BlockHandle, verify: Bool) throws -> Block {
         let (buf, typeByte) = try readRaw(handle, verify: verify)
         if typeByte == 0 {
-            return try Block.make(taking: buf, count: size, file: path, offset: handle.offset)
+            return try Block.make(taking: buf, count: Int(handle.size), file: path, offset: handle.offset)
         }
         defer { buf.deallocate() }
-        return try decode(UnsafeRawBufferPointer(rebasing: buf[0..<size]), typeByte, handle)
-    }
-
-    /// Decompresses stored block contents straight into the buffer the Block takes over.
-    private func decode(_ stored: UnsafeRawBufferPointer, _ typeByte: UInt8, _ handle: BlockHandle) throws -> Block {
+        // Decompressed straight into the buffer the Block takes over.
         let (raw, count) = try BlockCompression.decompressToBuffer(
-            stored, type: compressionType(typeByte, handle), file: path, offset: handle.offset)
+            UnsafeRawBufferPointer(rebasing: buf[0..<Int(handle.size)]), type: compressionType(typeByte, handle),
+            file: path, offset: handle.offset)
         return try Block.make(taking: raw, count: count, file: path, offset: handle.offset)
     }
 

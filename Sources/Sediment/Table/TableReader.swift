@@ -34,9 +34,6 @@ import Synchronization
     /// Seeks left before point reads that look through this table without stopping in it ask
     /// for its compaction (LevelDB's allowed_seeks: one seek per 16 KiB, at least 100).
     let seekBudget: Atomic<Int>
-    /// The table was written with a compression (so its data blocks are read into stack
-    /// scratch and decompressed from there; see `BlockReader.readBlock`).
-    private let likelyCompressed: Bool
 
     private init(file: any RandomAccessFile, fileSize: UInt64, fileNumber: UInt64, footer: Footer,
                  properties: TableProperties, metaHandles: [(name: String, handle: BlockHandle)],
@@ -56,7 +53,6 @@ import Synchronization
         self.blockCache = blockCache
         self.blocksEnd = blocksEnd
         self.seekBudget = Atomic(max(100, Int(clamping: fileSize / 16384)))
-        self.likelyCompressed = !["", "NoCompression"].contains(properties.compressionName)
     }
 
     /// Opens the table in `file` of `fileSize` bytes: reads and verifies the footer,
@@ -121,7 +117,7 @@ import Synchronization
     /// The data block at `handle`, from the cache when possible.
     func dataBlock(_ handle: BlockHandle, verifyChecksums: Bool, fillCache: Bool) throws -> Block {
         if let blockCache, let b = blockCache.lookup(fileNumber: fileNumber, offset: handle.offset) { return b }
-        let b = try io.readBlock(handle, verify: verifyChecksums, likelyCompressed: likelyCompressed)
+        let b = try io.readBlock(handle, verify: verifyChecksums)
         if fillCache, let blockCache { blockCache.insert(fileNumber: fileNumber, offset: handle.offset, block: b) }
         return b
     }
