@@ -39,6 +39,11 @@ public struct WriteBatch: Sendable {
         1 + varintLength(UInt64(keyCount)) + keyCount + varintLength(UInt64(valueCount)) + valueCount
     }
 
+    /// The encoded size of a delete record of this key length.
+    static func deleteRecordSize(keyCount: Int) -> Int {
+        1 + varintLength(UInt64(keyCount)) + keyCount
+    }
+
     /// A batch over already-encoded bytes (from a log record). Validate with `forEach`.
     init(encoded: [UInt8]) {
         rep = encoded

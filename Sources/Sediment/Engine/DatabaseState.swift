@@ -20,7 +20,7 @@ struct SingleWrite {
     /// Bytes its record takes in a WriteBatch.
     var byteSize: Int {
         kind == .value ? WriteBatch.putRecordSize(keyCount: key.count, valueCount: value.count)
-                       : 1 + varintLength(UInt64(key.count)) + key.count
+                       : WriteBatch.deleteRecordSize(keyCount: key.count)
     }
 }
 

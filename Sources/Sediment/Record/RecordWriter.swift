@@ -17,6 +17,9 @@ final class RecordWriter {
     private var blockOffset: Int
     /// The frame under construction; kept to reuse its capacity between records.
     private var frame: [UInt8] = []
+    /// The file's length as this writer knows it: the initial offset plus every frame
+    /// appended (without asking the file, which would take its lock).
+    private(set) var fileOffset: UInt64
 
     /// A writer appending to `file`, which already holds `initialOffset` bytes of log.
     /// - Parameter initialOffset: the file's current length, so block boundaries stay aligned
@@ -24,6 +27,7 @@ final class RecordWriter {
     init(file: any WritableFile, initialOffset: UInt64 = 0) {
         self.file = file
         self.blockOffset = Int(initialOffset % UInt64(RecordFormat.blockSize))
+        self.fileOffset = initialOffset
     }
 
     /// Frames `payload` as one logical record and appends it with one `append` call.
@@ -60,6 +64,7 @@ final class RecordWriter {
         } while remaining > 0
         try frame.withUnsafeBytes { try file.append($0) }
         blockOffset = offset
+        fileOffset += UInt64(frame.count)
     }
 
     /// Frames `payload` as one logical record and appends it with one `append` call.

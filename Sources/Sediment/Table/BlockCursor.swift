@@ -37,6 +37,30 @@ extension BlockKeyOrder {
             return compareBytes(key, UnsafeRawBufferPointer(start: target.baseAddress, count: max(0, target.count - 8)))
         }
     }
+
+    /// The user key `compare` sees in an entry key, or nil when it would not compare the entry
+    /// as a user key (an internal key shorter than 8 bytes is compared as plain bytes).
+    @inline(__always) func entryUserKey(_ key: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        switch self {
+        case .internalKey:
+            guard key.count >= 8 else { return nil }
+            return UnsafeRawBufferPointer(rebasing: key[0..<key.count - 8])
+        case .bytewise, .userKeyForInternalTarget:
+            return key
+        }
+    }
+
+    /// The user key `compare` sees in a seek target, or nil as for `entryUserKey`.
+    @inline(__always) func targetUserKey(_ target: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        switch self {
+        case .internalKey:
+            return entryUserKey(target)
+        case .userKeyForInternalTarget:
+            return UnsafeRawBufferPointer(rebasing: target[0..<max(0, target.count - 8)])
+        case .bytewise:
+            return target
+        }
+    }
 }
 
 /// How entry values are laid out.

@@ -41,7 +41,7 @@ final class RestartSearchIndex: @unchecked Sendable {
         var cursor = BlockCursor(block: block, order: order, format: format)
         defer { cursor.release() }
         guard let first = cursor.restartKeyInPlace(0), let last = cursor.restartKeyInPlace(n - 1),
-              let firstUser = Self.entryUserKey(first, order), let lastUser = Self.entryUserKey(last, order)
+              let firstUser = order.entryUserKey(first), let lastUser = order.entryUserKey(last)
         else { return nil }
         var shared = 0
         let limit = min(firstUser.count, lastUser.count)
@@ -50,7 +50,7 @@ final class RestartSearchIndex: @unchecked Sendable {
         let words = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
         var ok = true
         for i in 0..<n {
-            guard let k = cursor.restartKeyInPlace(i), let u = Self.entryUserKey(k, order), u.count >= shared else {
+            guard let k = cursor.restartKeyInPlace(i), let u = order.entryUserKey(k), u.count >= shared else {
                 ok = false
                 break
             }
@@ -84,32 +84,6 @@ final class RestartSearchIndex: @unchecked Sendable {
     /// Bytes held in memory.
     var memoryUsage: Int { count * 8 + topCount * 8 + common.count + 64 }
 
-    /// The user key of an entry key, or nil when an internal key is too short.
-    @inline(__always) private static func entryUserKey(_ key: UnsafeRawBufferPointer,
-                                                       _ order: BlockKeyOrder) -> UnsafeRawBufferPointer? {
-        switch order {
-        case .internalKey:
-            guard key.count >= 8 else { return nil }
-            return UnsafeRawBufferPointer(rebasing: key[0..<key.count - 8])
-        case .bytewise, .userKeyForInternalTarget:
-            return key
-        }
-    }
-
-    /// The user key of a seek target, or nil when the order's comparison would not look at it
-    /// as one (an internal-key target shorter than 8 bytes).
-    @inline(__always) private func targetUserKey(_ target: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        switch order {
-        case .internalKey:
-            guard target.count >= 8 else { return nil }
-            return UnsafeRawBufferPointer(rebasing: target[0..<target.count - 8])
-        case .userKeyForInternalTarget:
-            return UnsafeRawBufferPointer(rebasing: target[0..<max(0, target.count - 8)])
-        case .bytewise:
-            return target
-        }
-    }
-
     /// Up to eight bytes of `key` from `offset`, big-endian, zero-padded.
     @inline(__always) private static func word(_ key: UnsafeRawBufferPointer, from offset: Int) -> UInt64 {
         let n = key.count - offset
@@ -124,7 +98,7 @@ final class RestartSearchIndex: @unchecked Sendable {
     /// restart key before `lo` is smaller than `target`, every one from `hi` on is larger. Nil
     /// when `target` cannot be placed this way (the caller searches the block directly).
     @inline(__always) func candidates(_ target: UnsafeRawBufferPointer) -> (lo: Int, hi: Int)? {
-        guard let user = targetUserKey(target) else { return nil }
+        guard let user = order.targetUserKey(target) else { return nil }
         let shared = common.count
         if shared > 0 {
             let c = compareBytes(UnsafeRawBufferPointer(rebasing: user[0..<min(shared, user.count)]),

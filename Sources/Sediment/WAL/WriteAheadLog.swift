@@ -40,7 +40,7 @@ final class WriteAheadLog: @unchecked Sendable {
     func append(_ batch: [UInt8]) throws {
         try writer.addRecord(batch)
         bytesWritten += UInt64(batch.count)
-        let end = writer.file.size
+        let end = writer.fileOffset
         if end - writebackStart >= WriteAheadLog.writebackInterval {
             writer.file.startWriteback(offset: writebackStart, count: end - writebackStart)
             writebackStart = end

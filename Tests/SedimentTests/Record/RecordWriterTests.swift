@@ -89,4 +89,17 @@ import Testing
         #expect(records == [payload(40_000, seed: 1), payload(50_000, seed: 2)])
         #expect(reader.lastRecordEndOffset == UInt64(joined.count))
     }
+
+    @Test func fileOffsetTracksTheBytesTheFileHolds() throws {
+        let file = MemoryWritableFile()
+        let writer = RecordWriter(file: file)
+        // Sizes that fill a block exactly, pad a short tail, and span several blocks.
+        for (i, n) in [0, 5, RecordFormat.blockSize - 19, 3, 100_000, 1, RecordFormat.blockSize].enumerated() {
+            try writer.addRecord(payload(n, seed: i))
+            #expect(writer.fileOffset == file.size)
+        }
+        let resumed = RecordWriter(file: MemoryWritableFile(), initialOffset: 12_345)
+        try resumed.addRecord(payload(10, seed: 9))
+        #expect(resumed.fileOffset == 12_345 + 17)
+    }
 }
