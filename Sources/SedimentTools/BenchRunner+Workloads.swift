@@ -16,6 +16,7 @@
 // Keys come from RocksDB's generator (BenchKeys.swift), so a seed draws RocksDB's keys.
 // Worker threads share the database and the write rate limiter; each owns its BenchStats.
 @_spi(Internals) import Sediment
+import Glibc
 
 extension BenchRunner {
     /// Runs workload `name` on `config.threads` workers and returns the merged figures.
@@ -107,7 +108,7 @@ extension BenchRunner {
                 cursor.seek(key)
                 s.reads += 1
                 // Compared in place, as RocksDB's db_bench compares the iterator's key Slice.
-                if cursor.isValid && key.withUnsafeBytes({ k in cursor.withUnsafeKey { $0.elementsEqual(k) } }) {
+                if cursor.isValid && key.withUnsafeBytes({ k in cursor.withUnsafeKey { sameBytes($0, k) } }) {
                     s.found += 1
                 }
                 var j = 0
@@ -261,4 +262,11 @@ struct WorkloadError: Error, CustomStringConvertible {
     let benchmark: String
     let message: String
     var description: String { "\(benchmark) failed: \(message)" }
+}
+
+/// True when `a` and `b` hold the same bytes (one memcmp, not a byte-by-byte walk).
+@inline(__always) func sameBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+    guard a.count == b.count else { return false }
+    guard a.count > 0, let pa = a.baseAddress, let pb = b.baseAddress else { return true }
+    return memcmp(pa, pb, a.count) == 0
 }

@@ -101,6 +101,10 @@ func isNumber(_ s: String?) -> Bool { s.map { $0.wholeMatch(of: /[0-9.]+/) != ni
         #expect(benchBucketLimits.count == 109)
         #expect(BenchHistogram.bucketIndex(0) == 0 && BenchHistogram.bucketIndex(1) == 0)
         #expect(BenchHistogram.bucketIndex(2) == 1 && BenchHistogram.bucketIndex(3) == 2 && BenchHistogram.bucketIndex(5) == 4)
+        // The precomputed table for small values agrees with the search, across its edge too.
+        for v in UInt64(0)...UInt64(BenchHistogram.smallValues + 100) {
+            #expect(BenchHistogram.bucketIndex(v) == BenchHistogram.searchBucket(v))
+        }
     }
 
     @Test func percentilesOnKnownData() {
