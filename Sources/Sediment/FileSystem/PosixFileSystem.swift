@@ -143,7 +143,10 @@ final class PosixWritableFile: WritableFile {
     func append(_ bytes: UnsafeRawBufferPointer) throws {
         try state.withLock { s in
             guard s.fd >= 0 else { throw SedimentError.io(file: path, errno: EBADF, message: "append after close") }
-            try Syscalls.writeAll(s.fd, bytes, path: path)
+            // The file was created empty and only this object writes it, so `size` is where
+            // the next byte goes; a failed write leaves `size` alone and the next append
+            // writes over whatever part of the bytes reached the file.
+            try Syscalls.pwriteAll(s.fd, bytes, at: s.size, path: path)
             s.size += UInt64(bytes.count)
         }
     }

@@ -102,4 +102,25 @@ import Testing
         try resumed.addRecord(payload(10, seed: 9))
         #expect(resumed.fileOffset == 12_345 + 17)
     }
+
+    @Test func framesNeverExceedTheirBoundAndReadBack() throws {
+        // Every start offset near a block's end (padding, header-sized tails) and sizes that
+        // end exactly at, just before and just after block boundaries.
+        let b = RecordFormat.blockSize, h = RecordFormat.headerSize
+        for start in [0, b - 14, b - 8, b - h, b - 6, b - 1] {
+            let prefix = MemoryWritableFile()
+            let filler = RecordWriter(file: prefix)
+            if start >= h { try filler.addRecord(payload(start - h, seed: 1)) }
+            #expect(prefix.size == UInt64(start))
+            for (i, n) in [0, 1, b - 2 * h, b - h, b, 2 * b - 3 * h, 3 * b + 5].enumerated() {
+                let file = MemoryWritableFile()
+                let writer = RecordWriter(file: file, initialOffset: prefix.size)
+                let record = payload(n, seed: i + 2)
+                try writer.addRecord(record)
+                #expect(file.size <= UInt64(RecordWriter.frameBound(payloadCount: n)))
+                let (records, _) = try readAll(prefix.bytes + file.bytes, mode: .absoluteConsistency)
+                #expect(records.last == record)
+            }
+        }
+    }
 }
