@@ -31,20 +31,20 @@ protocol InternalIterator: AnyObject {
     /// False only when the source provably holds no entry of `userKey` (a table's filter, a
     /// level's key ranges); true when it may. Does not move the iterator.
     func mayContain(userKey: UnsafeRawBufferPointer) -> Bool
-    /// Moves to the next entry and returns its key, or nil when the iterator is no longer
-    /// valid: `next()`, `isValid` and `key` in one call (a merge step makes one dynamic call
-    /// through the existential, and one retain of the child, instead of three).
+    /// Moves to the next entry and returns its key and value, or nil when the iterator is no
+    /// longer valid: `next()`, `isValid`, `key` and `value` in one call (a merge step makes one
+    /// dynamic call through the existential, and one retain of the child, instead of four).
     /// - Precondition: `isValid`.
-    func advance() -> UnsafeRawBufferPointer?
+    func advance() -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)?
 }
 
 extension InternalIterator {
     /// Without a filter, any key may be present.
     func mayContain(userKey: UnsafeRawBufferPointer) -> Bool { true }
 
-    /// `next()`, then the key when still valid.
-    func advance() -> UnsafeRawBufferPointer? {
+    /// `next()`, then the entry when still valid.
+    func advance() -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
         next()
-        return isValid ? key : nil
+        return isValid ? (key, value) : nil
     }
 }

@@ -120,12 +120,12 @@ final class LevelIterator: InternalIterator {
         skipEmptyBackward()
     }
 
-    func advance() -> UnsafeRawBufferPointer? {
+    func advance() -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
         guard let t = table else { return nil }
-        if let k = t.advance() { return k }
+        if let e = t.advance() { return e }
         skipEmptyForward()
         guard let u = table, u.isValid else { return nil }
-        return u.key
+        return (u.key, u.value)
     }
 
     func next() {

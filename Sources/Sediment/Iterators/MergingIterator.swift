@@ -31,6 +31,12 @@ final class MergingIterator: InternalIterator {
     /// allocation holds both.
     private let heap: UnsafeMutablePointer<Int>
     private let keys: UnsafeMutablePointer<UnsafeRawBufferPointer>
+    /// `values[i]` is child i's current value when bit i of `valueKnown` is set (children
+    /// below 64 only): set when a forward step moved the child with `advance`, which returns
+    /// the value with the key, and cleared whenever the child moves any other way. `value`
+    /// then reads it here instead of calling through the existential.
+    private let values: UnsafeMutablePointer<UnsafeRawBufferPointer>
+    @exclusivity(unchecked) private var valueKnown: UInt64 = 0
     @exclusivity(unchecked) private var heapCount = 0
     @exclusivity(unchecked) private var forward = true
     @exclusivity(unchecked) private var savedError: SedimentError?
@@ -58,11 +64,13 @@ final class MergingIterator: InternalIterator {
         let n = max(children.count, 1)
         let keysBytes = n * MemoryLayout<UnsafeRawBufferPointer>.stride
         let heapBytes = n * MemoryLayout<Int>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: keysBytes + heapBytes + MergingIterator.inlineTargetCapacity,
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: 2 * keysBytes + heapBytes + MergingIterator.inlineTargetCapacity,
                                                    alignment: MemoryLayout<UnsafeRawBufferPointer>.alignment)
-        keys = raw.initializeMemory(as: UnsafeRawBufferPointer.self, repeating: UnsafeRawBufferPointer(start: nil, count: 0), count: n)
-        heap = (raw + keysBytes).initializeMemory(as: Int.self, repeating: 0, count: n)
-        inlineTarget = raw + keysBytes + heapBytes
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        keys = raw.initializeMemory(as: UnsafeRawBufferPointer.self, repeating: empty, count: n)
+        values = (raw + keysBytes).initializeMemory(as: UnsafeRawBufferPointer.self, repeating: empty, count: n)
+        heap = (raw + 2 * keysBytes).initializeMemory(as: Int.self, repeating: 0, count: n)
+        inlineTarget = raw + 2 * keysBytes + heapBytes
     }
 
     deinit {
@@ -71,7 +79,11 @@ final class MergingIterator: InternalIterator {
 
     var isValid: Bool { heapCount > 0 }
     var key: UnsafeRawBufferPointer { keys[heap[0]] }
-    var value: UnsafeRawBufferPointer { children[heap[0]].value }
+    var value: UnsafeRawBufferPointer {
+        let r = heap[0]
+        if r < 64 && valueKnown & (1 << UInt64(r)) != 0 { return values[r] }
+        return children[r].value
+    }
     var error: SedimentError? {
         if let savedError { return savedError }
         for c in children { if let e = c.error { return e } }
@@ -107,6 +119,7 @@ final class MergingIterator: InternalIterator {
 
     private func rebuildHeap() {
         heapCount = 0
+        valueKnown = 0
         for i in 0..<deferredFrom {
             if i < 64 && deferredMask & (1 << UInt64(i)) != 0 { continue }
             let c = children[i]
@@ -125,6 +138,7 @@ final class MergingIterator: InternalIterator {
     /// After the root child moved: drop it if exhausted, else restore heap order.
     private func fixRoot() {
         let root = heap[0]
+        if root < 64 { valueKnown &= ~(1 << UInt64(root)) }
         let c = children[root]
         if c.isValid {
             keys[root] = c.key
@@ -265,10 +279,15 @@ final class MergingIterator: InternalIterator {
             return
         }
         let root = heap[0]
-        if let k = children[root].advance() {
-            keys[root] = k
+        if let e = children[root].advance() {
+            keys[root] = e.key
+            if root < 64 {
+                values[root] = e.value
+                valueKnown |= 1 << UInt64(root)
+            }
             siftDown(0)
         } else {
+            if root < 64 { valueKnown &= ~(1 << UInt64(root)) }
             heapCount -= 1
             heap[0] = heap[heapCount]
             if heapCount > 0 { siftDown(0) }

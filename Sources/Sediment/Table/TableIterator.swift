@@ -108,13 +108,13 @@
         skipEmptyForward()
     }
 
-    /// `next()` and the new key: within a block (valid before, so no load error and a block
+    /// `next()` and the new entry: within a block (valid before, so no load error and a block
     /// loaded) the data cursor's own validity decides, without `isValid`'s three tests.
-    func advance() -> UnsafeRawBufferPointer? {
+    func advance() -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
         data.next()
-        if data.isValid { return data.key }
+        if data.isValid { return (data.key, data.value) }
         skipEmptyForward()
-        return isValid ? data.key : nil
+        return isValid ? (data.key, data.value) : nil
     }
 
     public func previous() {
