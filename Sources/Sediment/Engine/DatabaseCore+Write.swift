@@ -186,7 +186,7 @@ extension DatabaseCore {
                 try? old.close()
             }
             state.log = newLog
-            state.mem = MemTable(arenaBlockSize: arenaBlockSize(for: options))
+            state.mem = MemTable(arenaBlockSize: arenaBlockSize(for: options), prefaultBudget: options.writeBufferSize)
             mustSwitch = false
             monitor.broadcast(.work)
             return

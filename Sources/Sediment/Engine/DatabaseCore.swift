@@ -84,7 +84,7 @@ final class DatabaseCore: @unchecked Sendable {
             try TableFeatureCheck.checkLiveTables(versions.current, tableCache)
             let recovered = try Recovery.replayLogs(directory: path, versions: versions, options: options)
             try DatabaseFiles.write(directory: path, options: options, versions: versions)
-            state = DatabaseState(mem: MemTable(arenaBlockSize: arenaBlockSize(for: options)), log: recovered.log, lastSequence: recovered.lastSequence)
+            state = DatabaseState(mem: MemTable(arenaBlockSize: arenaBlockSize(for: options), prefaultBudget: options.writeBufferSize), log: recovered.log, lastSequence: recovered.lastSequence)
             if versions.recoveredTornTail { moveUnreferencedTablesToLost() }
             deleteObsoleteFiles()
             noteVersionInstalled()

@@ -44,14 +44,14 @@ enum Recovery {
         logs.sort()
         var edit = VersionEdit()
         var lastSequence = versions.lastSequence
-        var mem = MemTable(arenaBlockSize: arenaBlockSize(for: options))
+        var mem = MemTable(arenaBlockSize: arenaBlockSize(for: options), prefaultBudget: options.writeBufferSize)
 
         func flushRecovered() throws {
             guard !mem.isEmpty else { return }
             let number = versions.newFileNumber()
             let meta = try Flush.writeLevel0Table(mem, number: number, directory: directory, options: options)
             edit.addFile(level: 0, meta)
-            mem = MemTable(arenaBlockSize: arenaBlockSize(for: options))
+            mem = MemTable(arenaBlockSize: arenaBlockSize(for: options), prefaultBudget: options.writeBufferSize)
         }
 
         do {

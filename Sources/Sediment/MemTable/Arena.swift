@@ -4,8 +4,11 @@
 // Invariants:
 //   1. Memory handed out is never moved or freed before the arena is deinitialised, so raw
 //      pointers into it stay valid for as long as the arena (and so its memtable) is alive.
-//   2. `current..<currentEnd` is the unused tail of the newest regular chunk; allocations of more
+//   2. `current..<chunkEnd` is the unused tail of the newest regular chunk; allocations of more
 //      than a quarter of the chunk size get a chunk of their own and leave that tail in place.
+//      `remainingBytes` counts only up to the next stop: the chunk's end, or (when prefaulting)
+//      the next page boundary, where the slow path asks the PagePrefaulter for the page after
+//      the one being entered and moves the stop on. Every allocation lies inside one chunk.
 //   3. `memoryUsageBytes` is the sum of every chunk's size plus the chunk list's bookkeeping;
 //      it only grows.
 //
@@ -24,8 +27,19 @@ final class Arena {
     private var chunks: [UnsafeMutableRawPointer] = []
     /// The next free byte of the current regular chunk (nil before the first chunk).
     private var current: UnsafeMutableRawPointer?
-    /// Bytes still free at `current`.
+    /// Bytes free at `current` before the next stop (page boundary or chunk end).
     private var remainingBytes = 0
+    /// Start and end of the current regular chunk.
+    private var chunkStart: UnsafeMutableRawPointer?
+    private var chunkEnd: UnsafeMutableRawPointer?
+    /// Page size for prefaulting; 0 when this arena does not prefault.
+    private let prefaultPageBytes: Int
+    /// Highest page index of the current chunk already requested from the prefaulter.
+    private var prefaultedPage = 0
+    /// Where prefault requests go.
+    private let prefault: (UnsafeMutableRawPointer, Int) -> Void
+    /// Prefaulting stops once `memoryUsage` reaches this.
+    private let prefaultBudget: Int
     /// Bytes held by the arena; readable from any thread.
     private let memoryUsageBytes = Atomic<Int>(0)
 
@@ -34,8 +48,19 @@ final class Arena {
 
     /// An empty arena whose regular chunks are `chunkSizeBytes` long (at least 4 KiB is
     /// sensible; smaller values are raised to 256 bytes).
-    init(chunkSizeBytes: Int = 1 << 20) {
+    ///
+    /// When chunks span at least two pages of `prefaultPageBytes` (by default 2 MiB huge
+    /// pages, so from 4 MiB chunks up), the arena asks `prefault` to populate page k + 1 of a
+    /// chunk when the writer enters page k, so that the writer rarely faults a page itself.
+    /// No page is prefaulted once the arena holds `prefaultBudget` bytes or more.
+    init(chunkSizeBytes: Int = 1 << 20, prefaultPageBytes: Int = Arena.hugePageBytes, prefaultBudget: Int = .max,
+         prefault: @escaping (UnsafeMutableRawPointer, Int) -> Void = { PagePrefaulter.shared.request($0, count: $1) }) {
+        self.prefaultBudget = prefaultBudget
         self.chunkSizeBytes = max(chunkSizeBytes, 256)
+        let pages = prefaultPageBytes > 0 && self.chunkSizeBytes % prefaultPageBytes == 0
+            ? self.chunkSizeBytes / prefaultPageBytes : 0
+        self.prefaultPageBytes = pages >= 2 ? prefaultPageBytes : 0
+        self.prefault = prefault
     }
 
     deinit {
@@ -63,19 +88,52 @@ final class Arena {
                 return current + padding
             }
         }
-        return allocateFallback(byteCount: byteCount)
+        return allocateFallback(byteCount: byteCount, alignment: alignment)
     }
 
-    /// Slow path: a dedicated chunk for large requests, otherwise a fresh regular chunk
-    /// (abandoning the tail of the old one, as LevelDB does).
-    private func allocateFallback(byteCount: Int) -> UnsafeMutableRawPointer {
+    /// Slow path: past a page-boundary stop inside the current chunk, the allocation is made
+    /// there and the next page is prefaulted; otherwise a dedicated chunk for large requests,
+    /// or a fresh regular chunk (abandoning the tail of the old one, as LevelDB does).
+    @inline(never)
+    private func allocateFallback(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer {
+        if let current, let chunkEnd {
+            let address = Int(bitPattern: current)
+            let padding = (alignment - (address & (alignment - 1))) & (alignment - 1)
+            let needed = padding + byteCount
+            if needed <= chunkEnd - current {
+                self.current = current + needed
+                setStop()
+                return current + padding
+            }
+        }
         if byteCount > chunkSizeBytes / 4 {
             return newChunk(byteCount: byteCount)
         }
         let chunk = newChunk(byteCount: chunkSizeBytes)
         current = chunk + byteCount
-        remainingBytes = chunkSizeBytes - byteCount
+        chunkStart = chunk
+        chunkEnd = chunk + chunkSizeBytes
+        prefaultedPage = 0
+        setStop()
         return chunk
+    }
+
+    /// Sets `remainingBytes` to the distance from `current` to the next stop, and asks for the
+    /// page after the one `current` is in when that has not been asked for yet.
+    private func setStop() {
+        guard let current, let chunkStart, let chunkEnd else { return }
+        guard prefaultPageBytes > 0 else {
+            remainingBytes = chunkEnd - current
+            return
+        }
+        let offset = current - chunkStart
+        let page = offset / prefaultPageBytes
+        remainingBytes = min(chunkSizeBytes, (page + 1) * prefaultPageBytes) - offset
+        let next = page + 1
+        if next > prefaultedPage && next * prefaultPageBytes < chunkSizeBytes && memoryUsage < prefaultBudget {
+            prefaultedPage = next
+            prefault(chunkStart + next * prefaultPageBytes, prefaultPageBytes)
+        }
     }
 
     /// Chunks this large (and multiples of it) are aligned to a huge page and marked for

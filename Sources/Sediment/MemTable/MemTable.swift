@@ -27,9 +27,11 @@ import Synchronization
     let list: SkipList
 
     /// An empty memtable whose arena takes memory in `arenaBlockSize`-byte chunks
-    /// (default 1 MiB).
-    @_spi(Internals) public init(arenaBlockSize: Int = 1 << 20) {
-        list = SkipList(arena: Arena(chunkSizeBytes: arenaBlockSize))
+    /// (default 1 MiB). Pages are prefaulted ahead of the writer only while the arena holds
+    /// less than `prefaultBudget` bytes (the write buffer size: the chunk that reaches it is
+    /// the last this memtable fills, so its pages are not faulted in ahead).
+    @_spi(Internals) public init(arenaBlockSize: Int = 1 << 20, prefaultBudget: Int = .max) {
+        list = SkipList(arena: Arena(chunkSizeBytes: arenaBlockSize, prefaultBudget: prefaultBudget))
     }
 
     /// Adds an entry: `key` at `sequence` with `kind`, carrying `value` (empty for deletions).

@@ -1,6 +1,9 @@
-// Tests for Arena: alignment, chunk rollover, oversize chunks, memory accounting.
+// Tests for Arena: alignment, chunk rollover, oversize chunks, memory accounting, page
+// prefault requests; and for PagePrefaulter.
 import Testing
+import Glibc
 @_spi(Internals) @testable import Sediment
+import SedimentTestSupport
 
 @Suite struct ArenaTests {
     @Test func allocationsAreAlignedAndDisjoint() {
@@ -39,5 +42,101 @@ import Testing
         let small2 = arena.allocate(byteCount: 16, alignment: 8)
         // The regular chunk's tail was kept: the next small allocation follows the first.
         #expect(small2 == small1 + 16)
+    }
+
+    /// Records prefault requests instead of sending them to the helper thread.
+    final class Recorder {
+        var requests: [(address: Int, count: Int)] = []
+    }
+
+    @Test func prefaultAsksForThePageAfterTheOneTheWriterEnters() {
+        let recorder = Recorder()
+        let page = 4096, chunk = 4 * page
+        let arena = Arena(chunkSizeBytes: chunk, prefaultPageBytes: page) { p, n in
+            recorder.requests.append((Int(bitPattern: p), n))
+        }
+        var allocations: [(address: Int, count: Int)] = []
+        var sizes = SeededRandom(defaultSeed: 7)
+        // Odd sizes and alignments make allocations straddle page boundaries.
+        while recorder.requests.count < 9 {
+            let size = Int(sizes.next() % 300) + 1
+            let alignment = [1, 2, 8, 16][Int(sizes.next() % 4)]
+            let p = arena.allocate(byteCount: size, alignment: alignment)
+            let address = Int(bitPattern: p)
+            #expect(address % alignment == 0)
+            p.initializeMemory(as: UInt8.self, repeating: UInt8(allocations.count & 0xFF), count: size)
+            allocations.append((address, size))
+            // The newest request is for the page just after the one this allocation ends in.
+            if let last = recorder.requests.last, recorder.requests.count % 3 != 0 {
+                #expect(last.count == page)
+                #expect(last.address - page <= address + size && address + size <= last.address)
+            }
+        }
+        // Requests come in chunk order: pages 1, 2, 3 of each chunk, never page 0, never twice.
+        var chunks: [Int] = []
+        for (i, r) in recorder.requests.enumerated() {
+            let k = i % 3 + 1
+            if k == 1 { chunks.append(r.address - page) }
+            #expect(r.address == chunks[chunks.count - 1] + k * page)
+        }
+        #expect(Set(chunks).count == chunks.count)
+        // Every allocation lies inside one chunk, and none overlaps another.
+        for a in allocations {
+            #expect(chunks.contains { a.address >= $0 && a.address + a.count <= $0 + chunk })
+        }
+        let sorted = allocations.sorted { $0.address < $1.address }
+        for (a, b) in zip(sorted, sorted.dropFirst()) { #expect(a.address + a.count <= b.address) }
+        // Contents survive: each allocation still holds its own fill byte.
+        for (i, a) in allocations.enumerated() {
+            let p = UnsafeRawPointer(bitPattern: a.address)!
+            #expect((0..<a.count).allSatisfy { p.load(fromByteOffset: $0, as: UInt8.self) == UInt8(i & 0xFF) })
+        }
+    }
+
+    @Test func prefaultingStopsAtTheBudget() {
+        let recorder = Recorder()
+        let page = 4096, chunk = 4 * page
+        // The first chunk is prefaulted; the second brings the arena to the budget (the
+        // memtable's last chunk) and is not.
+        let arena = Arena(chunkSizeBytes: chunk, prefaultPageBytes: page, prefaultBudget: 2 * chunk) { p, n in
+            recorder.requests.append((Int(bitPattern: p), n))
+        }
+        var firstChunk = 0
+        while arena.memoryUsage < 2 * chunk {
+            let p = Int(bitPattern: arena.allocate(byteCount: 96, alignment: 8))
+            if firstChunk == 0 { firstChunk = p }
+        }
+        // Fill the second chunk to its last page.
+        for _ in 0..<(chunk / 96 - 2) { _ = arena.allocate(byteCount: 96, alignment: 8) }
+        #expect(arena.memoryUsage < 3 * chunk)
+        #expect(recorder.requests.map(\.address) == [1, 2, 3].map { firstChunk + $0 * page })
+    }
+
+    @Test func arenasWithOnePagePerChunkDoNotPrefault() {
+        let recorder = Recorder()
+        let arena = Arena(chunkSizeBytes: 4096, prefaultPageBytes: 4096) { p, n in
+            recorder.requests.append((Int(bitPattern: p), n))
+        }
+        for _ in 0..<200 { _ = arena.allocate(byteCount: 100, alignment: 8) }
+        #expect(recorder.requests.isEmpty)
+        #expect(arena.memoryUsage >= 4 * 4096)
+    }
+
+    @Test func prefaulterPopulatesWithoutChangingContentsAndSurvivesUnmappedRanges() throws {
+        let size = 1 << 20
+        let p = try #require(mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+        #expect(p != MAP_FAILED)
+        p.initializeMemory(as: UInt8.self, repeating: 0x5A, count: 4096)
+        let before = PagePrefaulter.shared.completedCount
+        PagePrefaulter.shared.request(p, count: size)
+        PagePrefaulter.shared.drain()
+        #expect(PagePrefaulter.shared.completedCount >= before + 1)
+        #expect((0..<4096).allSatisfy { p.load(fromByteOffset: $0, as: UInt8.self) == 0x5A })
+        #expect((4096..<size).allSatisfy { p.load(fromByteOffset: $0, as: UInt8.self) == 0 })
+        // A range freed before the helper reaches it: madvise fails, nothing traps.
+        munmap(p, size)
+        PagePrefaulter.shared.request(p, count: size)
+        PagePrefaulter.shared.drain()
+        #expect(PagePrefaulter.shared.completedCount >= before + 2)
     }
 }
