@@ -53,6 +53,15 @@ public final class Database: Sendable {
         try core.get(key, options: options)
     }
 
+    /// Like `get(_:options:)`, but copies the value into `value`, replacing its contents and
+    /// reusing its capacity, so a loop of reads into one buffer allocates nothing per read (as
+    /// LevelDB's `Get` into a reused `std::string`). Returns false, leaving `value` as it was,
+    /// when the key is absent or deleted.
+    /// - Throws: as `get(_:options:)`.
+    public func get(_ key: [UInt8], into value: inout [UInt8], options: ReadOptions = ReadOptions()) throws -> Bool {
+        try core.get(key, into: &value, options: options)
+    }
+
     /// A consistent point-in-time view; released when the last reference to it goes away.
     public func snapshot() -> Snapshot {
         core.snapshot()

@@ -11,3 +11,14 @@
     /// No visible version here; look in older sources.
     case notFound
 }
+
+/// What a point lookup found, without the value: the lookup hands a found value to a closure as
+/// a view instead, so a caller that copies it into a buffer it keeps allocates nothing.
+@_spi(Internals) public enum LookupStatus: Equatable, Sendable {
+    /// The newest visible version is a value (already passed to the closure).
+    case found
+    /// The newest visible version is a tombstone: the key is absent.
+    case deleted
+    /// No visible version here; look in older sources.
+    case notFound
+}

@@ -23,54 +23,83 @@ extension DatabaseCore {
 
     /// The newest value of `key` visible at the view's sequence, or nil.
     func get(_ key: [UInt8], options: ReadOptions) throws -> [UInt8]? {
+        var value: [UInt8]? = nil
+        _ = try key.withUnsafeBytes { k in try lookup(k, options: options) { value = Array($0) } }
+        return value
+    }
+
+    /// Copies the newest value of `key` into `value` (replacing its contents, keeping its
+    /// capacity) and returns true; returns false and leaves `value` alone when there is none.
+    func get(_ key: [UInt8], into value: inout [UInt8], options: ReadOptions) throws -> Bool {
+        try key.withUnsafeBytes { k in
+            try lookup(k, options: options) { v in
+                value.removeAll(keepingCapacity: true)
+                value.append(contentsOf: v)
+            }
+        }
+    }
+
+    /// Finds the newest value of `key` visible at the read view's sequence and passes it to
+    /// `onValue` (a view valid only during the call); returns false when there is none.
+    func lookup(_ k: UnsafeRawBufferPointer, options: ReadOptions,
+                _ onValue: (UnsafeRawBufferPointer) -> Void) throws -> Bool {
         let view = try readView(snapshot: options.snapshot)
-        return try key.withUnsafeBytes { k -> [UInt8]? in
-            switch view.mem.get(userKey: k, sequence: view.sequence) {
-            case .found(let v): return v
-            case .deleted: return nil
+        func fromMemTable(_ m: MemTable) -> LookupStatus {
+            m.withLookup(userKey: k, sequence: view.sequence) { lookup in
+                switch lookup {
+                case .value(let v):
+                    onValue(v)
+                    return .found
+                case .deleted: return .deleted
+                case .notFound: return .notFound
+                }
+            }
+        }
+        switch fromMemTable(view.mem) {
+        case .found: return true
+        case .deleted: return false
+        case .notFound: break
+        }
+        for imm in view.imms {
+            switch fromMemTable(imm) {
+            case .found: return true
+            case .deleted: return false
             case .notFound: break
             }
-            for imm in view.imms {
-                switch imm.get(userKey: k, sequence: view.sequence) {
-                case .found(let v): return v
-                case .deleted: return nil
-                case .notFound: break
-                }
+        }
+        // LevelDB's seek accounting: a get that reads two or more tables charges the first.
+        var tablesRead = 0
+        var first: (reader: TableReader, level: Int, number: UInt64)? = nil
+        func read(_ f: FileMetadata, level: Int) throws -> LookupStatus {
+            let reader = try tableCache.reader(number: f.number, size: f.size)
+            tablesRead += 1
+            if tablesRead == 1 {
+                first = (reader, level, f.number)
+            } else if tablesRead == 2, self.options.seekCompaction,
+                      let first, first.reader.chargeSeek() {
+                requestSeekCompaction(level: first.level, number: first.number)
             }
-            // LevelDB's seek accounting: a get that reads two or more tables charges the first.
-            var tablesRead = 0
-            var first: (reader: TableReader, level: Int, number: UInt64)? = nil
-            func read(_ f: FileMetadata, level: Int) throws -> LookupResult {
-                let reader = try tableCache.reader(number: f.number, size: f.size)
-                tablesRead += 1
-                if tablesRead == 1 {
-                    first = (reader, level, f.number)
-                } else if tablesRead == 2, self.options.seekCompaction,
-                          let first, first.reader.chargeSeek() {
-                    requestSeekCompaction(level: first.level, number: first.number)
-                }
-                return try reader.get(userKey: k, sequence: view.sequence,
-                                      verifyChecksums: options.verifyChecksums, fillCache: options.fillCache)
-            }
-            for (level, files) in view.version.levels.enumerated() {
-                if level == 0 {
-                    for f in files where DatabaseCore.mayContain(f, k) {
-                        switch try read(f, level: 0) {
-                        case .found(let v): return v
-                        case .deleted: return nil
-                        case .notFound: continue
-                        }
-                    }
-                } else if let f = DatabaseCore.fileCovering(files, k) {
-                    switch try read(f, level: level) {
-                    case .found(let v): return v
-                    case .deleted: return nil
+            return try reader.lookup(userKey: k, sequence: view.sequence,
+                                     verifyChecksums: options.verifyChecksums, fillCache: options.fillCache, onValue)
+        }
+        for (level, files) in view.version.levels.enumerated() {
+            if level == 0 {
+                for f in files where DatabaseCore.mayContain(f, k) {
+                    switch try read(f, level: 0) {
+                    case .found: return true
+                    case .deleted: return false
                     case .notFound: continue
                     }
                 }
+            } else if let f = DatabaseCore.fileCovering(files, k) {
+                switch try read(f, level: level) {
+                case .found: return true
+                case .deleted: return false
+                case .notFound: continue
+                }
             }
-            return nil
         }
+        return false
     }
 
     /// Records that table `number` on `level` used up its seek budget and wakes the background

@@ -140,6 +140,21 @@ import Synchronization
     ///   operands, range deletions and other kinds Sediment does not interpret.
     public func get(userKey: UnsafeRawBufferPointer, sequence: SequenceNumber,
                     verifyChecksums: Bool = true, fillCache: Bool = true) throws -> LookupResult {
+        var value: [UInt8] = []
+        switch try lookup(userKey: userKey, sequence: sequence, verifyChecksums: verifyChecksums,
+                          fillCache: fillCache, { value = Array($0) }) {
+        case .found: return .found(value)
+        case .deleted: return .deleted
+        case .notFound: return .notFound
+        }
+    }
+
+    /// `get` without building the value: a found value is passed to `onValue` as a view into
+    /// the block, valid only during the call.
+    /// - Throws: as `get`.
+    public func lookup(userKey: UnsafeRawBufferPointer, sequence: SequenceNumber,
+                       verifyChecksums: Bool = true, fillCache: Bool = true,
+                       _ onValue: (UnsafeRawBufferPointer) -> Void) throws -> LookupStatus {
         if let filter, !filter.mayMatch(userKey) { return .notFound }
         let targetCount = userKey.count + 8
         // A constant-size scratch is allocated on the stack (a size known only at run time
@@ -180,13 +195,8 @@ import Synchronization
                     }
                     switch ValueKind(rawValue: key[key.count - 8]) {
                     case .value:
-                        let v = data.value
-                        return .found([UInt8](unsafeUninitializedCapacity: v.count) { out, n in
-                            if let src = v.baseAddress, let dst = out.baseAddress, v.count > 0 {
-                                dst.initialize(from: src.assumingMemoryBound(to: UInt8.self), count: v.count)
-                            }
-                            n = v.count
-                        })
+                        onValue(data.value)
+                        return .found
                     case .deletion, .singleDeletion: return .deleted
                     case let kind:
                         throw SedimentError.notSupported(

@@ -36,6 +36,38 @@ import SedimentTestSupport
         }
     }
 
+    @Test func getIntoABufferAgreesWithGetFromEverySource() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/db")
+            // Tables (flushed), then the memtable over them, a tombstone over a table, a snapshot.
+            for i in 0..<200 { try db.put(b("k\(i)"), b("table-\(i)")) }
+            try db.flush()
+            try db.put(b("k1"), b("mem-1"))
+            try db.delete(b("k2"))
+            try db.put(b("k3"), [])
+            let before = db.snapshot()
+            try db.put(b("k4"), b("after-snapshot"))
+            var value = b("untouched")
+            for key in ["k0", "k1", "k2", "k3", "k4", "k199", "absent"] {
+                let expected = try db.get(b(key))
+                var buffer = b("previous contents that are longer than any value")
+                let found = try db.get(b(key), into: &buffer)
+                #expect(found == (expected != nil), "\(key)")
+                if let expected { #expect(buffer == expected, "\(key)") }
+                else { #expect(buffer == b("previous contents that are longer than any value"), "\(key)") }
+                // One buffer reused across reads holds the last value found.
+                if try db.get(b(key), into: &value) { #expect(value == expected) }
+            }
+            var atSnapshot: [UInt8] = []
+            #expect(try db.get(b("k4"), into: &atSnapshot, options: ReadOptions(snapshot: before)))
+            #expect(atSnapshot == b("table-4"))
+            #expect(try db.get(b("k2"), into: &atSnapshot) == false)
+            #expect(atSnapshot == b("table-4"))
+            try db.close()
+            #expect(throws: SedimentError.self) { _ = try db.get(b("k0"), into: &value) }
+        }
+    }
+
     @Test func recoveryFromLogsOnlyTablesOnlyAndBoth() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/db"
