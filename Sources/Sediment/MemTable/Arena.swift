@@ -25,6 +25,10 @@ final class Arena {
     let chunkSizeBytes: Int
     /// Every chunk allocated, freed in `deinit`.
     private var chunks: [UnsafeMutableRawPointer] = []
+    /// Chunks mapped directly from the system (huge-page chunks), with their sizes: unmapped
+    /// in `deinit`, so a flushed memtable's memory leaves the process at once instead of
+    /// staying in malloc's heap.
+    private var mappedChunks: [(address: UnsafeMutableRawPointer, size: Int)] = []
     /// The next free byte of the current regular chunk (nil before the first chunk).
     private var current: UnsafeMutableRawPointer?
     /// Bytes free at `current` before the next stop (page boundary or chunk end).
@@ -65,6 +69,7 @@ final class Arena {
 
     deinit {
         for chunk in chunks { chunk.deallocate() }
+        for m in mappedChunks { munmap(m.address, m.size) }
     }
 
     /// The bytes the arena holds from the system (chunks plus bookkeeping), approximately.
@@ -140,14 +145,39 @@ final class Arena {
     /// transparent huge pages: a memtable's random walks then miss the TLB far less.
     static let hugePageBytes = 2 << 20
 
-    /// Allocates a chunk from the system and accounts for it.
+    /// Allocates a chunk from the system and accounts for it. Huge-page chunks are mapped
+    /// (2 MiB-aligned, `MADV_HUGEPAGE`); others, or a huge one whose mapping fails, come from
+    /// malloc.
     private func newChunk(byteCount: Int) -> UnsafeMutableRawPointer {
         let huge = byteCount >= Arena.hugePageBytes && byteCount % Arena.hugePageBytes == 0
-        let chunk = UnsafeMutableRawPointer.allocate(byteCount: byteCount,
+        let chunk: UnsafeMutableRawPointer
+        if huge, let mapped = Arena.mapAligned(byteCount: byteCount, alignment: Arena.hugePageBytes) {
+            _ = madvise(mapped, byteCount, MADV_HUGEPAGE)
+            mappedChunks.append((mapped, byteCount))
+            chunk = mapped
+        } else {
+            chunk = UnsafeMutableRawPointer.allocate(byteCount: byteCount,
                                                      alignment: huge ? Arena.hugePageBytes : Arena.maxAlignment)
-        if huge { _ = madvise(chunk, byteCount, MADV_HUGEPAGE) }
-        chunks.append(chunk)
+            if huge { _ = madvise(chunk, byteCount, MADV_HUGEPAGE) }
+            chunks.append(chunk)
+        }
         memoryUsageBytes.add(byteCount + MemoryLayout<UnsafeMutableRawPointer>.stride, ordering: .relaxed)
         return chunk
+    }
+
+    /// `byteCount` bytes of fresh anonymous memory aligned to `alignment` (a power of two, a
+    /// multiple of the page size): a mapping `alignment` bytes larger, trimmed at both ends.
+    /// Nil when the system refuses the mapping.
+    static func mapAligned(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer? {
+        let total = byteCount + alignment
+        guard let raw = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              raw != MAP_FAILED else { return nil }
+        let address = Int(bitPattern: raw)
+        let aligned = (address + alignment - 1) & ~(alignment - 1)
+        let head = aligned - address
+        let tail = total - head - byteCount
+        if head > 0 { munmap(raw, head) }
+        if tail > 0 { munmap(raw + head + byteCount, tail) }
+        return raw + head
     }
 }

@@ -112,6 +112,27 @@ import SedimentTestSupport
         #expect(recorder.requests.map(\.address) == [1, 2, 3].map { firstChunk + $0 * page })
     }
 
+    @Test func hugeChunksAreMappedAlignedAndHoldTheirBytes() throws {
+        let mapped = try #require(Arena.mapAligned(byteCount: 4 << 20, alignment: Arena.hugePageBytes))
+        #expect(Int(bitPattern: mapped) % Arena.hugePageBytes == 0)
+        mapped.initializeMemory(as: UInt8.self, repeating: 7, count: 4 << 20)
+        #expect(mapped.load(fromByteOffset: (4 << 20) - 1, as: UInt8.self) == 7)
+        munmap(mapped, 4 << 20)
+
+        // An arena of 4 MiB chunks (mapped) keeps every allocation's bytes until it dies.
+        var written: [(UnsafeMutableRawPointer, UInt8)] = []
+        do {
+            let arena = Arena(chunkSizeBytes: 4 << 20, prefault: { _, _ in })
+            for i in 0..<3000 {
+                let p = arena.allocate(byteCount: 4000, alignment: 16)
+                p.initializeMemory(as: UInt8.self, repeating: UInt8(i & 0xFF), count: 4000)
+                written.append((p, UInt8(i & 0xFF)))
+            }
+            #expect(arena.memoryUsage >= 12 << 20)
+            #expect(written.allSatisfy { p, v in p.load(as: UInt8.self) == v && p.load(fromByteOffset: 3999, as: UInt8.self) == v })
+        }
+    }
+
     @Test func arenasWithOnePagePerChunkDoNotPrefault() {
         let recorder = Recorder()
         let arena = Arena(chunkSizeBytes: 4096, prefaultPageBytes: 4096) { p, n in
