@@ -163,6 +163,30 @@ import SedimentTestSupport
         }
     }
 
+    @Test func loneSyncedWriterAfterAGroupStillSyncsEveryPut() throws {
+        try withTemporaryDirectory { dir in
+            let fs = FaultInjectionFileSystem()
+            var o = Options()
+            o.fileSystem = fs
+            let path = dir + "/db"
+            let db = try Database(path: path, options: o)
+            // A burst of synced writers leaves the last synced group larger than one...
+            runConcurrently(threads: 8) { t in
+                for i in 0..<20 { try? db.put(b("t\(t)-\(i)"), b("v"), options: WriteOptions(sync: true)) }
+            }
+            // ...so the next lone synced writer waits briefly for company that never comes, then
+            // syncs on its own: one fdatasync per put, none lost, nothing hangs.
+            fs.resetCounts()
+            for i in 0..<30 { try db.put(b("lone-\(i)"), b("w"), options: WriteOptions(sync: true)) }
+            #expect(fs.count(of: .sync) == 30)
+            try db.close()
+            let again = try Database(path: path, options: o)
+            for i in 0..<30 { #expect(try again.get(b("lone-\(i)")) == b("w")) }
+            for t in 0..<8 { for i in 0..<20 { #expect(try again.get(b("t\(t)-\(i)")) == b("v")) } }
+            try again.close()
+        }
+    }
+
     @Test func secondOpenIsLocked() throws {
         try withTemporaryDirectory { dir in
             let db = try Database(path: dir + "/db")
