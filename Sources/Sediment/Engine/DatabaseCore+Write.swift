@@ -30,28 +30,6 @@ extension DatabaseCore {
         try commit(Writer(batch: nil, single: single, sync: options.sync, disableWAL: options.disableWAL))
     }
 
-    /// How long a synced leader waits for the previous synced group's writers to queue again.
-    static let syncGatherNanoseconds = 100_000
-
-    /// With the monitor held: waits (at most `syncGatherNanoseconds`) until `count` writers are
-    /// queued. The previous synced group's members were woken together when it finished; the
-    /// first to queue again became leader before the others could join, so without this wait
-    /// groups alternate between one writer and the rest, and one fdatasync in two covers one
-    /// write. A lone synced writer never waits (its last group had one member).
-    private func gatherSyncedWriters(until count: Int) {
-        var start = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &start)
-        state.leaderGathering = true
-        defer { state.leaderGathering = false }
-        while state.writers.count < count, !state.closed {
-            var now = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &now)
-            let waited = (now.tv_sec - start.tv_sec) * 1_000_000_000 + (now.tv_nsec - start.tv_nsec)
-            guard waited < DatabaseCore.syncGatherNanoseconds else { return }
-            monitor.wait(for: .writers, nanoseconds: DatabaseCore.syncGatherNanoseconds - waited)
-        }
-    }
-
     /// Queues `me` and returns when its group is applied (or failed).
     private func commit(_ me: Writer) throws {
         let isFlushRequest = me.isFlushRequest
@@ -61,7 +39,6 @@ extension DatabaseCore {
             throw SedimentError.closed
         }
         state.writers.append(me)
-        if state.leaderGathering { monitor.broadcast(.writers) }
         while !me.done && state.writers.first !== me { monitor.wait(for: .writers) }
         if me.done {
             monitor.unlock()
@@ -78,10 +55,6 @@ extension DatabaseCore {
             failure = error
         } catch {
             failure = .io(file: path, errno: 0, message: "\(error)")
-        }
-        if failure == nil, !isFlushRequest, me.sync, !me.disableWAL,
-           state.writers.count < state.lastSyncGroupSize {
-            gatherSyncedWriters(until: state.lastSyncGroupSize)
         }
         if failure == nil, !isFlushRequest {
             // The group: writers from the front while they write to the same log and fit.
@@ -137,10 +110,7 @@ extension DatabaseCore {
             state.stats.writesApplied += UInt64(combined.count)
             if !me.disableWAL {
                 state.stats.walBytes += UInt64(combined.byteSize)
-                if wantSync {
-                    state.stats.walSyncs += 1
-                    state.lastSyncGroupSize = groupCount
-                }
+                if wantSync { state.stats.walSyncs += 1 }
             }
         }
         for i in 0..<groupCount {

@@ -118,11 +118,6 @@ struct DatabaseState {
     var lastSequence: SequenceNumber
     /// Writers waiting in order; the first is the leader.
     var writers: [Writer] = []
-    /// Members of the last group that synced the log: a synced leader alone in the queue
-    /// after a larger synced group waits briefly for those writers to come back (§4).
-    var lastSyncGroupSize = 1
-    /// True while a leader waits for writers to join its group; queuing writers then wake it.
-    var leaderGathering = false
     /// The buffer the group-commit leader assembles each group in, kept between groups so a
     /// write allocates no batch buffer (the leader takes it out and puts it back).
     var groupBuffer: WriteBatch?

@@ -170,12 +170,11 @@ import SedimentTestSupport
             o.fileSystem = fs
             let path = dir + "/db"
             let db = try Database(path: path, options: o)
-            // A burst of synced writers leaves the last synced group larger than one...
+            // After a burst of synced writers shared fdatasyncs, a lone synced writer gets one
+            // fdatasync per put (never a sync skipped because a group just synced), none lost.
             runConcurrently(threads: 8) { t in
                 for i in 0..<20 { try? db.put(b("t\(t)-\(i)"), b("v"), options: WriteOptions(sync: true)) }
             }
-            // ...so the next lone synced writer waits briefly for company that never comes, then
-            // syncs on its own: one fdatasync per put, none lost, nothing hangs.
             fs.resetCounts()
             for i in 0..<30 { try db.put(b("lone-\(i)"), b("w"), options: WriteOptions(sync: true)) }
             #expect(fs.count(of: .sync) == 30)
