@@ -22,3 +22,15 @@
     /// No visible version here; look in older sources.
     case notFound
 }
+
+extension LookupStatus {
+    /// Whether the key exists, when this source decided it (found: true, tombstone: false);
+    /// nil when the search goes on to older sources.
+    var decision: Bool? {
+        switch self {
+        case .found: true
+        case .deleted: false
+        case .notFound: nil
+        }
+    }
+}

@@ -55,17 +55,9 @@ extension DatabaseCore {
                 }
             }
         }
-        switch fromMemTable(view.mem) {
-        case .found: return true
-        case .deleted: return false
-        case .notFound: break
-        }
+        if let decided = fromMemTable(view.mem).decision { return decided }
         for imm in view.imms {
-            switch fromMemTable(imm) {
-            case .found: return true
-            case .deleted: return false
-            case .notFound: break
-            }
+            if let decided = fromMemTable(imm).decision { return decided }
         }
         // LevelDB's seek accounting: a get that reads two or more tables charges the first.
         var tablesRead = 0
@@ -85,18 +77,10 @@ extension DatabaseCore {
         for (level, files) in view.version.levels.enumerated() {
             if level == 0 {
                 for f in files where DatabaseCore.mayContain(f, k) {
-                    switch try read(f, level: 0) {
-                    case .found: return true
-                    case .deleted: return false
-                    case .notFound: continue
-                    }
+                    if let decided = try read(f, level: 0).decision { return decided }
                 }
             } else if let f = DatabaseCore.fileCovering(files, k) {
-                switch try read(f, level: level) {
-                case .found: return true
-                case .deleted: return false
-                case .notFound: continue
-                }
+                if let decided = try read(f, level: level).decision { return decided }
             }
         }
         return false

@@ -4,7 +4,7 @@
 // Invariants:
 //   1. Memory handed out is never moved or freed before the arena is deinitialised, so raw
 //      pointers into it stay valid for as long as the arena (and so its memtable) is alive.
-//   2. `current..<chunkEnd` is the unused tail of the newest regular chunk; allocations of more
+//   2. `current..<chunkStart + chunkSizeBytes` is the unused tail of the newest regular chunk; allocations of more
 //      than a quarter of the chunk size get a chunk of their own and leave that tail in place.
 //      `remainingBytes` counts only up to the next stop: the chunk's end, or (when prefaulting)
 //      the next page boundary, where the slow path asks the PagePrefaulter for the page after
@@ -33,9 +33,8 @@ final class Arena {
     private var current: UnsafeMutableRawPointer?
     /// Bytes free at `current` before the next stop (page boundary or chunk end).
     private var remainingBytes = 0
-    /// Start and end of the current regular chunk.
+    /// Start of the current regular chunk (its end is `chunkStart + chunkSizeBytes`).
     private var chunkStart: UnsafeMutableRawPointer?
-    private var chunkEnd: UnsafeMutableRawPointer?
     /// Page size for prefaulting; 0 when this arena does not prefault.
     private let prefaultPageBytes: Int
     /// Highest page index of the current chunk already requested from the prefaulter.
@@ -101,11 +100,11 @@ final class Arena {
     /// or a fresh regular chunk (abandoning the tail of the old one, as LevelDB does).
     @inline(never)
     private func allocateFallback(byteCount: Int, alignment: Int) -> UnsafeMutableRawPointer {
-        if let current, let chunkEnd {
+        if let current, let chunkStart {
             let address = Int(bitPattern: current)
             let padding = (alignment - (address & (alignment - 1))) & (alignment - 1)
             let needed = padding + byteCount
-            if needed <= chunkEnd - current {
+            if needed <= chunkStart + chunkSizeBytes - current {
                 self.current = current + needed
                 setStop()
                 return current + padding
@@ -117,7 +116,6 @@ final class Arena {
         let chunk = newChunk(byteCount: chunkSizeBytes)
         current = chunk + byteCount
         chunkStart = chunk
-        chunkEnd = chunk + chunkSizeBytes
         prefaultedPage = 0
         setStop()
         return chunk
@@ -126,12 +124,12 @@ final class Arena {
     /// Sets `remainingBytes` to the distance from `current` to the next stop, and asks for the
     /// page after the one `current` is in when that has not been asked for yet.
     private func setStop() {
-        guard let current, let chunkStart, let chunkEnd else { return }
+        guard let current, let chunkStart else { return }
+        let offset = current - chunkStart
         guard prefaultPageBytes > 0 else {
-            remainingBytes = chunkEnd - current
+            remainingBytes = chunkSizeBytes - offset
             return
         }
-        let offset = current - chunkStart
         let page = offset / prefaultPageBytes
         remainingBytes = min(chunkSizeBytes, (page + 1) * prefaultPageBytes) - offset
         let next = page + 1
@@ -152,15 +150,14 @@ final class Arena {
         let huge = byteCount >= Arena.hugePageBytes && byteCount % Arena.hugePageBytes == 0
         let chunk: UnsafeMutableRawPointer
         if huge, let mapped = Arena.mapAligned(byteCount: byteCount, alignment: Arena.hugePageBytes) {
-            _ = madvise(mapped, byteCount, MADV_HUGEPAGE)
             mappedChunks.append((mapped, byteCount))
             chunk = mapped
         } else {
             chunk = UnsafeMutableRawPointer.allocate(byteCount: byteCount,
                                                      alignment: huge ? Arena.hugePageBytes : Arena.maxAlignment)
-            if huge { _ = madvise(chunk, byteCount, MADV_HUGEPAGE) }
             chunks.append(chunk)
         }
+        if huge { _ = madvise(chunk, byteCount, MADV_HUGEPAGE) }
         memoryUsageBytes.add(byteCount + MemoryLayout<UnsafeMutableRawPointer>.stride, ordering: .relaxed)
         return chunk
     }
