@@ -13,6 +13,10 @@ public protocol RandomAccessFile: Sendable {
     /// Reads up to `buffer.count` bytes at `offset`; returns how many were read (fewer only at
     /// the end of the file).
     func read(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+    /// The same read, served from a memory mapping of the file where the implementation keeps
+    /// one (random reads of table blocks: no system call per read). Same results and errors as
+    /// `read`; the default implementation is `read`.
+    func readMapped(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int
 }
 
 /// A file written by appending. Used by one thread at a time (its owner serialises access).
@@ -108,6 +112,10 @@ extension FileSystem {
 }
 
 extension RandomAccessFile {
+    public func readMapped(at offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        try read(at: offset, into: buffer)
+    }
+
     /// Reads exactly `count` bytes at `offset`.
     /// - Throws: `.corruption` naming the file and offset when the file ends first.
     func readExactly(at offset: UInt64, count: Int) throws -> [UInt8] {

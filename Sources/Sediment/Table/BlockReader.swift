@@ -17,8 +17,8 @@ struct BlockReader {
     }
 
     /// Reads the block at `handle` with its trailer into a fresh buffer (caller owns it) and
-    /// returns it with the compression type byte.
-    private func readRaw(_ handle: BlockHandle, verify: Bool) throws -> (UnsafeMutableRawBufferPointer, UInt8) {
+    /// returns it with the compression type byte. `mapped`: through the file's mapping.
+    private func readRaw(_ handle: BlockHandle, verify: Bool, mapped: Bool) throws -> (UnsafeMutableRawBufferPointer, UInt8) {
         let (end, overflow) = handle.offset.addingReportingOverflow(handle.size &+ UInt64(blockTrailerSize))
         guard !overflow, handle.size <= UInt64(Int32.max), end <= blocksEnd else {
             throw corrupt(handle, "block handle (offset \(handle.offset), size \(handle.size)) runs past the end of the data (\(blocksEnd))")
@@ -29,8 +29,9 @@ struct BlockReader {
         do {
             var done = 0
             while done < count {
-                let n = try file.read(at: handle.offset + UInt64(done),
-                                      into: UnsafeMutableRawBufferPointer(rebasing: buf[done...]))
+                let into = UnsafeMutableRawBufferPointer(rebasing: buf[done...])
+                let n = mapped ? try file.readMapped(at: handle.offset + UInt64(done), into: into)
+                               : try file.read(at: handle.offset + UInt64(done), into: into)
                 if n == 0 { throw corrupt(handle, "file ends inside the block (truncated)") }
                 done += n
             }
@@ -49,9 +50,11 @@ struct BlockReader {
         }
     }
 
-    /// The decoded block at `handle`.
-    func readBlock(_ handle: BlockHandle, verify: Bool) throws -> Block {
-        let (buf, typeByte) = try readRaw(handle, verify: verify)
+    /// The decoded block at `handle`. `mapped`: read through the file's mapping (point reads
+    /// and cursors that fill the cache); bulk scans (compaction) use positional reads, so the
+    /// pages they pass over are not mapped into the process (DESIGN.md §6 "Mapped reads").
+    func readBlock(_ handle: BlockHandle, verify: Bool, mapped: Bool = false) throws -> Block {
+        let (buf, typeByte) = try readRaw(handle, verify: verify, mapped: mapped)
         if typeByte == 0 {
             return try Block.make(taking: buf, count: Int(handle.size), file: path, offset: handle.offset)
         }
@@ -65,7 +68,7 @@ struct BlockReader {
 
     /// The decompressed contents of the block at `handle` (filter blocks are not restart blocks).
     func readContents(_ handle: BlockHandle, verify: Bool) throws -> [UInt8] {
-        let (buf, typeByte) = try readRaw(handle, verify: verify)
+        let (buf, typeByte) = try readRaw(handle, verify: verify, mapped: false)
         defer { buf.deallocate() }
         let stored = UnsafeRawBufferPointer(rebasing: buf[0..<Int(handle.size)])
         return typeByte == 0 ? Array(stored) : try decompress(stored, typeByte, handle)

@@ -117,7 +117,7 @@ import Synchronization
     /// The data block at `handle`, from the cache when possible.
     func dataBlock(_ handle: BlockHandle, verifyChecksums: Bool, fillCache: Bool) throws -> Block {
         if let blockCache, let b = blockCache.lookup(fileNumber: fileNumber, offset: handle.offset) { return b }
-        let b = try io.readBlock(handle, verify: verifyChecksums)
+        let b = try io.readBlock(handle, verify: verifyChecksums, mapped: fillCache)
         if fillCache, let blockCache { blockCache.insert(fileNumber: fileNumber, offset: handle.offset, block: b) }
         return b
     }
