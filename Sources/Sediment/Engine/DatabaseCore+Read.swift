@@ -60,13 +60,14 @@ extension DatabaseCore {
             if let decided = fromMemTable(imm).decision { return decided }
         }
         // LevelDB's seek accounting: a get that reads two or more tables charges the first.
+        // Tables are named by number and size only (a FileMetadata copy retains its two keys).
         var tablesRead = 0
         var first: (reader: TableReader, level: Int, number: UInt64)? = nil
-        func read(_ f: FileMetadata, level: Int) throws -> LookupStatus {
-            let reader = try tableCache.reader(number: f.number, size: f.size)
+        func read(number: UInt64, size: UInt64, level: Int) throws -> LookupStatus {
+            let reader = try tableCache.reader(number: number, size: size)
             tablesRead += 1
             if tablesRead == 1 {
-                first = (reader, level, f.number)
+                first = (reader, level, number)
             } else if tablesRead == 2, self.options.seekCompaction,
                       let first, first.reader.chargeSeek() {
                 requestSeekCompaction(level: first.level, number: first.number)
@@ -74,13 +75,18 @@ extension DatabaseCore {
             return try reader.lookup(userKey: k, sequence: view.sequence,
                                      verifyChecksums: options.verifyChecksums, fillCache: options.fillCache, onValue)
         }
-        for (level, files) in view.version.levels.enumerated() {
+        let levels = view.version.levels
+        for level in 0..<levels.count {
             if level == 0 {
-                for f in files where DatabaseCore.mayContain(f, k) {
-                    if let decided = try read(f, level: 0).decision { return decided }
+                for i in 0..<levels[0].count where DatabaseCore.mayContain(levels[0][i], k) {
+                    if let decided = try read(number: levels[0][i].number, size: levels[0][i].size, level: 0).decision {
+                        return decided
+                    }
                 }
-            } else if let f = DatabaseCore.fileCovering(files, k) {
-                if let decided = try read(f, level: level).decision { return decided }
+            } else if let i = DatabaseCore.fileCoveringIndex(levels[level], k) {
+                if let decided = try read(number: levels[level][i].number, size: levels[level][i].size, level: level).decision {
+                    return decided
+                }
             }
         }
         return false
@@ -108,6 +114,12 @@ extension DatabaseCore {
 
     /// In a sorted, non-overlapping level: the one table whose range may hold `key`.
     static func fileCovering(_ files: [FileMetadata], _ key: UnsafeRawBufferPointer) -> FileMetadata? {
+        fileCoveringIndex(files, key).map { files[$0] }
+    }
+
+    /// The index in `files` (sorted, non-overlapping) of the one table whose range may hold
+    /// `key`, or nil.
+    static func fileCoveringIndex(_ files: [FileMetadata], _ key: UnsafeRawBufferPointer) -> Int? {
         var lo = 0
         var hi = files.count
         while lo < hi {
@@ -118,7 +130,7 @@ extension DatabaseCore {
             if largerOrEqual { hi = mid } else { lo = mid + 1 }
         }
         guard lo < files.count, mayContain(files[lo], key) else { return nil }
-        return files[lo]
+        return lo
     }
 
     /// Reads every block of every live table and checks its checksum.
