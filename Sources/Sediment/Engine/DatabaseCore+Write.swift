@@ -30,6 +30,30 @@ extension DatabaseCore {
         try commit(Writer(batch: nil, single: single, sync: options.sync, disableWAL: options.disableWAL))
     }
 
+    /// A synced leader stops yielding after this many rounds in a row in which no writer queued.
+    static let syncYieldIdleRounds = 4
+    /// ... and after this many rounds in all.
+    static let syncYieldMaxRounds = 64
+
+    /// With the monitor held, as a synced leader: when fewer writers are queued than the last
+    /// synced group had, yields the CPU (lock released) while the members of that group, woken
+    /// together when it finished, keep queuing behind this leader, so that they share its
+    /// fdatasync. Without it the first of them to queue again leads alone and groups alternate
+    /// between one writer and the rest. A lone writer (last group of one) never yields.
+    private func yieldToReturningWriters() {
+        var rounds = 0
+        var idle = 0
+        while rounds < DatabaseCore.syncYieldMaxRounds, idle < DatabaseCore.syncYieldIdleRounds,
+              state.writers.count < state.lastSyncGroupSize {
+            let queued = state.writers.count
+            monitor.unlock()
+            sched_yield()
+            monitor.lock()
+            rounds += 1
+            idle = state.writers.count > queued ? 0 : idle + 1
+        }
+    }
+
     /// Queues `me` and returns when its group is applied (or failed).
     private func commit(_ me: Writer) throws {
         let isFlushRequest = me.isFlushRequest
@@ -55,6 +79,9 @@ extension DatabaseCore {
             failure = error
         } catch {
             failure = .io(file: path, errno: 0, message: "\(error)")
+        }
+        if failure == nil, !isFlushRequest, me.sync, !me.disableWAL {
+            yieldToReturningWriters()
         }
         if failure == nil, !isFlushRequest {
             // The group: writers from the front while they write to the same log and fit.
@@ -110,7 +137,10 @@ extension DatabaseCore {
             state.stats.writesApplied += UInt64(combined.count)
             if !me.disableWAL {
                 state.stats.walBytes += UInt64(combined.byteSize)
-                if wantSync { state.stats.walSyncs += 1 }
+                if wantSync {
+                    state.stats.walSyncs += 1
+                    state.lastSyncGroupSize = groupCount
+                }
             }
         }
         for i in 0..<groupCount {

@@ -118,6 +118,8 @@ struct DatabaseState {
     var lastSequence: SequenceNumber
     /// Writers waiting in order; the first is the leader.
     var writers: [Writer] = []
+    /// Members of the last synced group (group commit's yield, DESIGN.md §4).
+    var lastSyncGroupSize = 0
     /// The buffer the group-commit leader assembles each group in, kept between groups so a
     /// write allocates no batch buffer (the leader takes it out and puts it back).
     var groupBuffer: WriteBatch?
