@@ -106,8 +106,10 @@ final class PosixRandomAccessFile: RandomAccessFile {
     private let mapAddress = Atomic<UInt>(0)
     /// The mapping's length in bytes; written before `mapAddress` is published.
     private let mapLength = Atomic<Int>(0)
-    /// Serialises making the mapping.
-    private let mapLock = LockedState(())
+    /// Serialises making the mapping; true once it was tried. (A Bool, not Void: TSan's
+    /// exclusivity instrumentation places a zero-sized value on the object's header and
+    /// reports a race between the lock's holder and a thread reading the mutex pointer.)
+    private let mapLock = LockedState(false)
 
     init(path: String, fd: Int32) {
         self.path = path
@@ -157,9 +159,9 @@ final class PosixRandomAccessFile: RandomAccessFile {
 
     /// Maps the file (once, under `mapLock`) and returns the address, or 1.
     private func makeMapping() -> UInt {
-        mapLock.withLock { _ in
-            let existing = mapAddress.load(ordering: .acquiring)
-            if existing != 0 { return existing }
+        mapLock.withLock { tried in
+            if tried { return mapAddress.load(ordering: .acquiring) }
+            tried = true
             var st = stat()
             var address: UInt = 1
             var length = 0
