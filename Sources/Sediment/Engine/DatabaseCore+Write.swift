@@ -6,8 +6,9 @@ import Glibc
 // (switching to a new memtable and log when the current one is full), merges the batches of the
 // writers queued behind it into one group, and with the lock released writes the group as ONE
 // log record (one `write`), syncs at most once if any member asked for `sync`, and inserts the
-// group into the memtable. It then publishes the new last sequence, marks every member done and
-// wakes the queue. A follower simply waits until it is done.
+// group into the memtable. It then publishes the new last sequence, marks every member done,
+// posts each member's semaphore and the next leader's (WriterWakeup). A follower sleeps on its
+// thread's semaphore until it is done or leads.
 //
 // A failed log write or sync puts the database in read-only mode (`state.backgroundError`):
 // the members of the failed group get the error, later writes get `.readOnly`.
@@ -63,11 +64,21 @@ extension DatabaseCore {
             throw SedimentError.closed
         }
         state.writers.append(me)
-        while !me.done && state.writers.first !== me { monitor.wait(for: .writers) }
-        if me.done {
+        if state.writers.first !== me {
+            // Follower: sleep on this thread's semaphore, without the mutex. The leader sets
+            // `done` (and `error`) before posting, and sem_post/sem_wait order those writes
+            // before this read; a writer not done was posted because it now leads.
             monitor.unlock()
-            if let error = me.error { throw error }
-            return
+            while true {
+                me.wakeup.wait()
+                if me.done {
+                    if let error = me.error { throw error }
+                    return
+                }
+                monitor.lock()
+                if state.writers.first === me { break }
+                monitor.unlock()
+            }
         }
         // Leader. The group is the first `groupCount` writers of the queue (no array of them:
         // a generic array allocation per write showed up in profiles).
@@ -147,8 +158,12 @@ extension DatabaseCore {
             let w = state.writers[i]
             w.error = failure
             w.done = true
+            if i > 0 { w.wakeup.post() }
         }
         state.writers.removeFirst(groupCount)
+        // The next writer leads (it takes the mutex after this leader lets go of it).
+        state.writers.first?.wakeup.post()
+        // For `close`, which waits for the queue to drain.
         monitor.broadcast(.writers)
         monitor.unlock()
         if let failure { throw failure }

@@ -37,6 +37,9 @@ final class Writer {
     let disableWAL: Bool
     @exclusivity(unchecked) var done = false
     @exclusivity(unchecked) var error: SedimentError?
+    /// The writing thread's semaphore: the leader posts it when this writer is done (after
+    /// setting `done` and `error`) or has become the leader.
+    let wakeup = WriterWakeup.current()
 
     /// True for a flush request (nothing to write).
     var isFlushRequest: Bool { batch == nil && single == nil }
