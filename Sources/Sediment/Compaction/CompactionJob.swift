@@ -131,7 +131,7 @@ struct CompactionJob {
     private func isBaseLevel(_ user: UnsafeRawBufferPointer) -> Bool {
         var level = compaction.outputLevel + 1
         while level < version.numLevels {
-            if DatabaseCore.fileCovering(version.files(at: level), user) != nil { return false }
+            if DatabaseCore.fileCoveringIndex(version.files(at: level), user) != nil { return false }
             level += 1
         }
         return true

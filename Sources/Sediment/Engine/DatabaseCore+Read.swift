@@ -112,11 +112,6 @@ extension DatabaseCore {
         }
     }
 
-    /// In a sorted, non-overlapping level: the one table whose range may hold `key`.
-    static func fileCovering(_ files: [FileMetadata], _ key: UnsafeRawBufferPointer) -> FileMetadata? {
-        fileCoveringIndex(files, key).map { files[$0] }
-    }
-
     /// The index in `files` (sorted, non-overlapping) of the one table whose range may hold
     /// `key`, or nil.
     static func fileCoveringIndex(_ files: [FileMetadata], _ key: UnsafeRawBufferPointer) -> Int? {

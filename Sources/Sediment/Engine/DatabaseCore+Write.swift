@@ -67,15 +67,21 @@ extension DatabaseCore {
         if state.writers.first !== me {
             // Follower: sleep on this thread's semaphore, without the mutex. The leader sets
             // `done` (and `error`) before posting, and sem_post/sem_wait order those writes
-            // before this read; a writer not done was posted because it now leads.
+            // before this read; a writer not done was posted because it now leads. Were the
+            // wait to fail without a post, `done` is read under the mutex instead.
             monitor.unlock()
             while true {
-                me.wakeup.wait()
-                if me.done {
+                let posted = me.wakeup.wait()
+                if posted, me.done {
                     if let error = me.error { throw error }
                     return
                 }
                 monitor.lock()
+                if me.done {
+                    monitor.unlock()
+                    if let error = me.error { throw error }
+                    return
+                }
                 if state.writers.first === me { break }
                 monitor.unlock()
             }

@@ -22,13 +22,14 @@ struct WriterWakeup {
         return WriterWakeup(semaphore: s)
     }
 
-    /// Sleeps until the next `post` (returns at once if one is pending).
-    func wait() {
+    /// Sleeps until the next `post` (returns at once if one is pending). Returns false, without
+    /// having been posted, only if `sem_wait` fails with something other than EINTR (which
+    /// cannot happen on a valid semaphore); the caller then checks its state under the mutex.
+    func wait() -> Bool {
         while sem_wait(semaphore) != 0 {
-            // Only EINTR can happen on a valid semaphore; anything else returns, and the caller
-            // re-checks its state under the mutex (it never assumes it was posted).
-            if errno != EINTR { return }
+            if errno != EINTR { return false }
         }
+        return true
     }
 
     /// Wakes the thread sleeping in `wait` (or lets its next `wait` return at once).

@@ -1,6 +1,7 @@
 // Block: one decoded (decompressed) block, owning its bytes in a manually allocated buffer so
 // that cursors can hand out `UnsafeRawBufferPointer` keys and values that stay valid while the
-// Block is retained. See BlockBuilder.swift for the byte layout and DESIGN.md §6 "Blocks".
+// Block is retained (or, for a point lookup's uncompressed block, borrowing the lookup's stack
+// buffer, which outlives it). See BlockBuilder.swift for the byte layout and DESIGN.md §6 "Blocks".
 //
 // The trailing fixed32 is RocksDB's packed footer: bit 31 set means a data-block hash index
 // (format_version >= 4, kDataBlockBinaryAndHash) sits between the restart array and it:
@@ -29,9 +30,13 @@
     /// `attachSearchIndex`, before the block is shared with another thread.
     private(set) var searchIndex: RestartSearchIndex?
 
-    private init(storage: UnsafeMutableRawBufferPointer, count: Int, restartsOffset: Int,
+    /// False when the bytes belong to the caller (`make(borrowing:)`) and outlive the block.
+    private let ownsStorage: Bool
+
+    private init(storage: UnsafeMutableRawBufferPointer, owns: Bool, count: Int, restartsOffset: Int,
                  numRestarts: Int, file: String, offset: UInt64) {
         self.storage = storage
+        self.ownsStorage = owns
         self.bytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(storage)[0..<count])
         self.restartsOffset = restartsOffset
         self.numRestarts = numRestarts
@@ -39,7 +44,7 @@
         self.offset = offset
     }
 
-    deinit { storage.deallocate() }
+    deinit { if ownsStorage { storage.deallocate() } }
 
     /// Bytes this block holds in memory (the block cache's charge).
     public var charge: Int { storage.count + 64 }
@@ -55,10 +60,28 @@
     /// - Throws: `.corruption` naming `file` and `offset` when the footer is impossible.
     static func make(taking storage: UnsafeMutableRawBufferPointer, count: Int,
                      file: String, offset: UInt64) throws -> Block {
+        do {
+            return try make(storage, owns: true, count: count, file: file, offset: offset)
+        } catch {
+            storage.deallocate()
+            throw error
+        }
+    }
+
+    /// Wraps `storage[0..<count]`, which stays the caller's: the caller keeps it alive and
+    /// unchanged for as long as the block or anything read from it is in use (a point lookup's
+    /// stack buffer, DESIGN.md §6 "Mapped reads").
+    /// - Throws: as `make(taking:)`.
+    static func make(borrowing storage: UnsafeMutableRawBufferPointer, count: Int,
+                     file: String, offset: UInt64) throws -> Block {
+        try make(storage, owns: false, count: count, file: file, offset: offset)
+    }
+
+    private static func make(_ storage: UnsafeMutableRawBufferPointer, owns: Bool, count: Int,
+                             file: String, offset: UInt64) throws -> Block {
         let bytes = UnsafeRawBufferPointer(storage)
         func fail(_ message: String) -> SedimentError {
-            storage.deallocate()
-            return .corruption(file: file, offset: Int64(offset), message: message)
+            .corruption(file: file, offset: Int64(offset), message: message)
         }
         guard count >= 4, count <= bytes.count else { throw fail("block of \(count) bytes is too short") }
         let packed = bytes.loadFixed32(at: count - 4)
@@ -73,7 +96,7 @@
         guard numRestarts >= 1, numRestarts <= end / 4 else {
             throw fail("block has an impossible restart count \(numRestarts)")
         }
-        return Block(storage: storage, count: count, restartsOffset: end - numRestarts * 4,
+        return Block(storage: storage, owns: owns, count: count, restartsOffset: end - numRestarts * 4,
                      numRestarts: numRestarts, file: file, offset: offset)
     }
 

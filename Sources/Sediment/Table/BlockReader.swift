@@ -19,35 +19,70 @@ struct BlockReader {
     /// Reads the block at `handle` with its trailer into a fresh buffer (caller owns it) and
     /// returns it with the compression type byte. `mapped`: through the file's mapping.
     private func readRaw(_ handle: BlockHandle, verify: Bool, mapped: Bool) throws -> (UnsafeMutableRawBufferPointer, UInt8) {
-        let (end, overflow) = handle.offset.addingReportingOverflow(handle.size &+ UInt64(blockTrailerSize))
-        guard !overflow, handle.size <= UInt64(Int32.max), end <= blocksEnd else {
-            throw corrupt(handle, "block handle (offset \(handle.offset), size \(handle.size)) runs past the end of the data (\(blocksEnd))")
-        }
-        let size = Int(handle.size)
-        let count = size + blockTrailerSize
+        let count = try checkedCount(handle)
         let buf = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 8)
         do {
-            var done = 0
-            while done < count {
-                let into = UnsafeMutableRawBufferPointer(rebasing: buf[done...])
-                let n = mapped ? try file.readMapped(at: handle.offset + UInt64(done), into: into)
-                               : try file.read(at: handle.offset + UInt64(done), into: into)
-                if n == 0 { throw corrupt(handle, "file ends inside the block (truncated)") }
-                done += n
-            }
-            let type = buf[size]
-            if verify && checksum != .none {
-                let stored = UnsafeRawBufferPointer(buf).loadFixed32(at: size + 1)
-                let computed = checksum.blockChecksum(UnsafeRawBufferPointer(rebasing: buf[0..<size]), lastByte: type)
-                guard stored == computed else {
-                    throw corrupt(handle, "block checksum mismatch: stored 0x\(String(stored, radix: 16)), computed 0x\(String(computed, radix: 16)) (\(checksum.name))")
-                }
-            }
-            return (buf, type)
+            return (buf, try readRaw(handle, into: buf, verify: verify, mapped: mapped))
         } catch {
             buf.deallocate()
             throw error
         }
+    }
+
+    /// The bytes the block at `handle` and its trailer take, after checking the handle lies
+    /// inside the table's data.
+    private func checkedCount(_ handle: BlockHandle) throws -> Int {
+        let (end, overflow) = handle.offset.addingReportingOverflow(handle.size &+ UInt64(blockTrailerSize))
+        guard !overflow, handle.size <= UInt64(Int32.max), end <= blocksEnd else {
+            throw corrupt(handle, "block handle (offset \(handle.offset), size \(handle.size)) runs past the end of the data (\(blocksEnd))")
+        }
+        return Int(handle.size) + blockTrailerSize
+    }
+
+    /// Reads the block at `handle` with its trailer into `buf` (at least `checkedCount` bytes),
+    /// verifies the checksum when asked, and returns the compression type byte.
+    private func readRaw(_ handle: BlockHandle, into buf: UnsafeMutableRawBufferPointer,
+                         verify: Bool, mapped: Bool) throws -> UInt8 {
+        let size = Int(handle.size)
+        let count = size + blockTrailerSize
+        var done = 0
+        while done < count {
+            let into = UnsafeMutableRawBufferPointer(rebasing: buf[done..<count])
+            let n = mapped ? try file.readMapped(at: handle.offset + UInt64(done), into: into)
+                           : try file.read(at: handle.offset + UInt64(done), into: into)
+            if n == 0 { throw corrupt(handle, "file ends inside the block (truncated)") }
+            done += n
+        }
+        let type = buf[size]
+        if verify && checksum != .none {
+            let stored = UnsafeRawBufferPointer(buf).loadFixed32(at: size + 1)
+            let computed = checksum.blockChecksum(UnsafeRawBufferPointer(rebasing: buf[0..<size]), lastByte: type)
+            guard stored == computed else {
+                throw corrupt(handle, "block checksum mismatch: stored 0x\(String(stored, radix: 16)), computed 0x\(String(computed, radix: 16)) (\(checksum.name))")
+            }
+        }
+        return type
+    }
+
+    /// A point lookup's read of the data block at `handle` through the file's mapping, using
+    /// `scratch` (the lookup's stack buffer) for the stored bytes. An uncompressed block that
+    /// fits is returned borrowing `scratch`, not to be cached (`cacheable` false): like
+    /// LevelDB's reads of uncompressed blocks from a mapped table, the page cache holds it and a
+    /// copy into the block cache would cost an allocation, an insertion and an eviction per
+    /// miss (DESIGN.md §14 P30). A compressed block is decompressed into a buffer it owns.
+    func readBlockForLookup(_ handle: BlockHandle, verify: Bool,
+                            scratch: UnsafeMutableRawBufferPointer) throws -> (block: Block, cacheable: Bool) {
+        let count = try checkedCount(handle)
+        guard count <= scratch.count else { return (try readBlock(handle, verify: verify, mapped: true), true) }
+        let typeByte = try readRaw(handle, into: scratch, verify: verify, mapped: true)
+        let size = Int(handle.size)
+        if typeByte == 0 {
+            return (try Block.make(borrowing: scratch, count: size, file: path, offset: handle.offset), false)
+        }
+        let (raw, rawCount) = try BlockCompression.decompressToBuffer(
+            UnsafeRawBufferPointer(rebasing: scratch[0..<size]), type: compressionType(typeByte, handle),
+            file: path, offset: handle.offset)
+        return (try Block.make(taking: raw, count: rawCount, file: path, offset: handle.offset), true)
     }
 
     /// The decoded block at `handle`. `mapped`: read through the file's mapping (point reads

@@ -34,6 +34,10 @@ import Synchronization
     /// Seeks left before point reads that look through this table without stopping in it ask
     /// for its compaction (LevelDB's allowed_seeks: one seek per 16 KiB, at least 100).
     let seekBudget: Atomic<Int>
+    /// False until this reader first puts a data block into the block cache. Until then a
+    /// lookup in the cache cannot hit (the cache key is this file), so it is skipped: a table
+    /// stored without compression, read by point lookups only, never caches a block (P30).
+    private let hasCachedBlocks = Atomic<Bool>(false)
 
     private init(file: any RandomAccessFile, fileSize: UInt64, fileNumber: UInt64, footer: Footer,
                  properties: TableProperties, metaHandles: [(name: String, handle: BlockHandle)],
@@ -116,10 +120,33 @@ import Synchronization
 
     /// The data block at `handle`, from the cache when possible.
     func dataBlock(_ handle: BlockHandle, verifyChecksums: Bool, fillCache: Bool) throws -> Block {
-        if let blockCache, let b = blockCache.lookup(fileNumber: fileNumber, offset: handle.offset) { return b }
+        if let b = cachedBlock(handle) { return b }
         let b = try io.readBlock(handle, verify: verifyChecksums, mapped: fillCache)
-        if fillCache, let blockCache { blockCache.insert(fileNumber: fileNumber, offset: handle.offset, block: b) }
+        if fillCache { cache(b, handle) }
         return b
+    }
+
+    /// The data block at `handle` for a point lookup: from the cache, or read through the
+    /// mapping with `scratch` holding the stored bytes (an uncompressed block borrows it and
+    /// is not cached; see `BlockReader.readBlockForLookup`).
+    private func lookupBlock(_ handle: BlockHandle, verifyChecksums: Bool, fillCache: Bool,
+                             scratch: UnsafeMutableRawBufferPointer) throws -> Block {
+        guard fillCache else { return try dataBlock(handle, verifyChecksums: verifyChecksums, fillCache: false) }
+        if let b = cachedBlock(handle) { return b }
+        let (b, cacheable) = try io.readBlockForLookup(handle, verify: verifyChecksums, scratch: scratch)
+        if cacheable { cache(b, handle) }
+        return b
+    }
+
+    private func cachedBlock(_ handle: BlockHandle) -> Block? {
+        guard let blockCache, hasCachedBlocks.load(ordering: .relaxed) else { return nil }
+        return blockCache.lookup(fileNumber: fileNumber, offset: handle.offset)
+    }
+
+    private func cache(_ block: Block, _ handle: BlockHandle) {
+        guard let blockCache else { return }
+        blockCache.insert(fileNumber: fileNumber, offset: handle.offset, block: block)
+        if !hasCachedBlocks.load(ordering: .relaxed) { hasCachedBlocks.store(true, ordering: .relaxed) }
     }
 
     /// Charges one seek; true exactly once, when the budget runs out.
@@ -158,10 +185,14 @@ import Synchronization
         if let filter, !filter.mayMatch(userKey) { return .notFound }
         let targetCount = userKey.count + 8
         // A constant-size scratch is allocated on the stack (a size known only at run time
-        // makes withUnsafeTemporaryAllocation fall back to the heap): the seek target and the
-        // two cursors' key buffers. A key too long for it takes a heap buffer for the target;
-        // cursors grow their own key buffers when a key outgrows their scratch.
-        return try withUnsafeTemporaryAllocation(byteCount: 1024, alignment: 8) { buf in
+        // makes withUnsafeTemporaryAllocation fall back to the heap): 1 KiB for the seek target
+        // and the two cursors' key buffers, then 8 KiB for a stored data block (a 4 KiB block
+        // and its trailer fit; larger blocks take a heap buffer). A key too long for it takes
+        // a heap buffer for the target; cursors grow their own key buffers when a key
+        // outgrows their scratch.
+        return try withUnsafeTemporaryAllocation(byteCount: 9216, alignment: 8) { whole in
+            let buf = UnsafeMutableRawBufferPointer(rebasing: whole[0..<1024])
+            let blockScratch = UnsafeMutableRawBufferPointer(rebasing: whole[1024...])
             let inline = targetCount <= 256
             let targetBuffer = inline ? UnsafeMutableRawBufferPointer(rebasing: buf[0..<targetCount])
                                       : UnsafeMutableRawBufferPointer.allocate(byteCount: targetCount, alignment: 8)
@@ -180,7 +211,8 @@ import Synchronization
             defer { index.release() }
             index.seek(target)
             while index.isValid {
-                let block = try dataBlock(index.handle, verifyChecksums: verifyChecksums, fillCache: fillCache)
+                let block = try lookupBlock(index.handle, verifyChecksums: verifyChecksums,
+                                            fillCache: fillCache, scratch: blockScratch)
                 var data = BlockCursor(block: block, order: .internalKey, scratch: dataScratch)
                 defer { data.release() }
                 data.seek(target)
