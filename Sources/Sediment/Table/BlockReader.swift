@@ -31,7 +31,8 @@ struct BlockReader {
 
     /// The bytes the block at `handle` and its trailer take, after checking the handle lies
     /// inside the table's data.
-    private func checkedCount(_ handle: BlockHandle) throws -> Int {
+    /// - Throws: `.corruption` naming the file and offset when it does not.
+    func checkedCount(_ handle: BlockHandle) throws -> Int {
         let (end, overflow) = handle.offset.addingReportingOverflow(handle.size &+ UInt64(blockTrailerSize))
         guard !overflow, handle.size <= UInt64(Int32.max), end <= blocksEnd else {
             throw corrupt(handle, "block handle (offset \(handle.offset), size \(handle.size)) runs past the end of the data (\(blocksEnd))")
@@ -64,14 +65,15 @@ struct BlockReader {
         return type
     }
 
-    /// A point lookup's read of the data block at `handle` through the file's mapping, using
-    /// `scratch` (the lookup's stack buffer) for the stored bytes. An uncompressed block that
-    /// fits is returned borrowing `scratch`, not to be cached (`cacheable` false): like
-    /// LevelDB's reads of uncompressed blocks from a mapped table, the page cache holds it and a
-    /// copy into the block cache would cost an allocation, an insertion and an eviction per
-    /// miss (DESIGN.md §14 P30). A compressed block is decompressed into a buffer it owns.
-    func readBlockForLookup(_ handle: BlockHandle, verify: Bool,
-                            scratch: UnsafeMutableRawBufferPointer) throws -> (block: Block, cacheable: Bool) {
+    /// Reads the data block at `handle` through the file's mapping into `scratch` (a point
+    /// lookup's stack buffer, or a cursor's reusable buffer). An uncompressed block that fits
+    /// is returned borrowing `scratch`, not to be cached (`cacheable` false): like LevelDB's
+    /// reads of uncompressed blocks from a mapped table, the page cache holds it, and a copy in
+    /// the block cache would cost an allocation, an insertion and an eviction per miss (DESIGN.md
+    /// §14 P30). A compressed block is decompressed into a buffer it owns; a block larger than
+    /// `scratch` takes a buffer of its own.
+    func readBlock(_ handle: BlockHandle, verify: Bool,
+                   scratch: UnsafeMutableRawBufferPointer) throws -> (block: Block, cacheable: Bool) {
         let count = try checkedCount(handle)
         guard count <= scratch.count else { return (try readBlock(handle, verify: verify, mapped: true), true) }
         let typeByte = try readRaw(handle, into: scratch, verify: verify, mapped: true)

@@ -1,7 +1,11 @@
 // TableIterator: the two-level `InternalIterator` over a table: an index cursor chooses the
 // data block, a data cursor walks it; moving past either end of a block loads the neighbour
 // (skipping empty blocks). The data cursor keeps one key buffer for the iterator's life, so
-// stepping allocates nothing; loading a block not in the cache allocates its buffer.
+// stepping allocates nothing. A block not in the cache is read through the table's mapping into
+// one of two buffers the iterator keeps: an uncompressed block is walked right there and not
+// cached (DESIGN.md §14 P30), and the next one goes into the other buffer, so a failed load
+// never touches the block the cursor stands on. A compressed block is decompressed into a
+// buffer of its own, which the cache keeps.
 // A read or corruption error invalidates the iterator and is reported by `error`.
 // Not thread-safe: one iterator, one thread; it retains its TableReader.
 
@@ -20,6 +24,10 @@
     /// One allocation holding both cursors' initial key buffers (a cursor whose key outgrows
     /// its half moves to a buffer of its own).
     private let scratch: UnsafeMutableRawBufferPointer
+    /// The buffer the data cursor's block borrows (when it borrows one), and the other one,
+    /// which the next load reads into. Both allocated on first use and grown as needed.
+    @exclusivity(unchecked) private var blockBuffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    @exclusivity(unchecked) private var spareBuffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
     init(table: TableReader, verifyChecksums: Bool, fillCache: Bool) {
         self.table = table
@@ -36,6 +44,8 @@
         index.release()
         data.release()
         scratch.deallocate()
+        blockBuffer.deallocate()
+        spareBuffer.deallocate()
     }
 
     /// Loads the block the index cursor points at; false (with `dataHandle` nil) if none.
@@ -47,8 +57,22 @@
         let h = index.handle
         if dataHandle == h { return true }
         do {
-            let block = try table.dataBlock(h, verifyChecksums: verifyChecksums, fillCache: fillCache)
-            data.reset(to: block)
+            if fillCache {
+                if let block = table.cachedBlock(h) {
+                    data.reset(to: block)
+                } else {
+                    let needed = try table.storedBlockBytes(h)
+                    if spareBuffer.count < needed {
+                        spareBuffer.deallocate()
+                        spareBuffer = .allocate(byteCount: max(needed, 4096 + blockTrailerSize), alignment: 8)
+                    }
+                    let (block, borrowed) = try table.readBlock(h, verifyChecksums: verifyChecksums, scratch: spareBuffer)
+                    data.reset(to: block)
+                    if borrowed { swap(&blockBuffer, &spareBuffer) }
+                }
+            } else {
+                data.reset(to: try table.dataBlock(h, verifyChecksums: verifyChecksums, fillCache: false))
+            }
             dataHandle = h
             return true
         } catch let e as SedimentError {

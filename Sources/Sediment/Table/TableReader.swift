@@ -128,17 +128,30 @@ import Synchronization
 
     /// The data block at `handle` for a point lookup: from the cache, or read through the
     /// mapping with `scratch` holding the stored bytes (an uncompressed block borrows it and
-    /// is not cached; see `BlockReader.readBlockForLookup`).
+    /// is not cached; see `BlockReader.readBlock(_:verify:scratch:)`).
     private func lookupBlock(_ handle: BlockHandle, verifyChecksums: Bool, fillCache: Bool,
                              scratch: UnsafeMutableRawBufferPointer) throws -> Block {
         guard fillCache else { return try dataBlock(handle, verifyChecksums: verifyChecksums, fillCache: false) }
         if let b = cachedBlock(handle) { return b }
-        let (b, cacheable) = try io.readBlockForLookup(handle, verify: verifyChecksums, scratch: scratch)
-        if cacheable { cache(b, handle) }
-        return b
+        return try readBlock(handle, verifyChecksums: verifyChecksums, scratch: scratch).block
     }
 
-    private func cachedBlock(_ handle: BlockHandle) -> Block? {
+    /// Reads the data block at `handle` through the mapping into `scratch` and caches it
+    /// unless it borrows `scratch` (`borrowed` true: an uncompressed block, valid while
+    /// `scratch` is left alone).
+    func readBlock(_ handle: BlockHandle, verifyChecksums: Bool,
+                   scratch: UnsafeMutableRawBufferPointer) throws -> (block: Block, borrowed: Bool) {
+        let (b, cacheable) = try io.readBlock(handle, verify: verifyChecksums, scratch: scratch)
+        if cacheable { cache(b, handle) }
+        return (b, !cacheable)
+    }
+
+    /// The bytes the stored block at `handle` and its trailer take.
+    /// - Throws: `.corruption` when the handle runs past the table's data.
+    func storedBlockBytes(_ handle: BlockHandle) throws -> Int { try io.checkedCount(handle) }
+
+    /// The data block at `handle` if the block cache holds it.
+    func cachedBlock(_ handle: BlockHandle) -> Block? {
         guard let blockCache, hasCachedBlocks.load(ordering: .relaxed) else { return nil }
         return blockCache.lookup(fileNumber: fileNumber, offset: handle.offset)
     }

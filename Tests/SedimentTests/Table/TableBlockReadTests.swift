@@ -1,0 +1,160 @@
+// TableBlockReadTests: how point lookups and cursors read data blocks (DESIGN.md §14 P30). A
+// lookup copies a stored block into its stack buffer through the table's mapping, a cursor into
+// one of its two reusable buffers: an uncompressed block is read there and not cached, a
+// compressed one is decompressed into a block the cache keeps, and a block too large for a
+// lookup's buffer takes the heap path (a cursor grows its buffer). Every variant returns the
+// right entries, and a damaged block is still a typed checksum error.
+import Foundation
+import Testing
+import SedimentTestSupport
+@_spi(Internals) @testable import Sediment
+
+@Suite struct TableBlockReadTests {
+    /// 2,000 entries whose values compress well (so LZ4 keeps every block compressed).
+    static func entries() -> [(key: [UInt8], value: [UInt8])] {
+        (0..<2000).map { i in
+            let user = Array(String(format: "key%08d", i).utf8)
+            let value = Array(repeating: UInt8(i % 251), count: 60) + Array(String(i).utf8)
+            return (ikey(user, UInt64(i + 1)), value)
+        }
+    }
+
+    /// Gets every key (and a few absent ones) and checks the values.
+    static func getAll(_ table: TableReader, _ entries: [(key: [UInt8], value: [UInt8])]) throws {
+        for e in entries {
+            let k = InternalKey(encoded: e.key)!
+            let got = try k.userKey.withUnsafeBytes { try table.get(userKey: $0, sequence: maxSequenceNumber) }
+            #expect(got == .found(e.value), "\(k)")
+        }
+        for absent in ["key", "key00000000x", "kez"] {
+            let got = try Array(absent.utf8).withUnsafeBytes { try table.get(userKey: $0, sequence: maxSequenceNumber) }
+            #expect(got == .notFound, "\(absent)")
+        }
+    }
+
+    @Test(arguments: [(Compression.none, 4096, false), (.lz4, 4096, true), (.zlib, 4096, true),
+                      (.none, 32768, true)])
+    func lookupsCacheOnlyBlocksTheyCannotReadInPlace(_ compression: Compression, _ blockSize: Int,
+                                                      _ cached: Bool) throws {
+        let entries = Self.entries()
+        try withTemporaryDirectory { dir in
+            let path = dir + "/t.sst"
+            try buildTable(at: path, entries, options: TableBuilderOptions(
+                blockSize: blockSize, blockRestartInterval: 16, bloomBitsPerKey: 10, compression: compression))
+            let cache = BlockCache(capacityBytes: 1 << 20)
+            let table = try openTable(path, cache: cache)
+            let before = cache.usage
+            try Self.getAll(table, entries)
+            // Twice: the second pass reads cached blocks where there are any.
+            try Self.getAll(table, entries)
+            #expect((cache.usage > before) == cached, "usage \(before) -> \(cache.usage)")
+            // A cursor caches the blocks it cannot walk in its own buffers (and lookups then
+            // find those), and only those.
+            let scanCache = BlockCache(capacityBytes: 1 << 20)
+            let scanned = try openTable(path, cache: scanCache, fileNumber: 2)
+            #expect(scanAll(scanned.makeIterator()).map(\.key) == entries.map(\.key))
+            #expect((scanCache.usage > 0) == (compression != .none), "usage \(scanCache.usage)")
+            try Self.getAll(scanned, entries)
+        }
+    }
+
+    @Test(arguments: [(Compression.none, 4096), (.none, 64), (.none, 32768), (.lz4, 4096)])
+    func cursorWalksBlocksInItsOwnBuffers(_ compression: Compression, _ blockSize: Int) throws {
+        let entries = Self.entries()
+        try withTemporaryDirectory { dir in
+            let path = dir + "/t.sst"
+            try buildTable(at: path, entries, options: TableBuilderOptions(
+                blockSize: blockSize, blockRestartInterval: 16, bloomBitsPerKey: 10, compression: compression))
+            let table = try openTable(path, cache: BlockCache(capacityBytes: 1 << 20))
+            let it = table.makeIterator()
+            // Forward, backward, and seeks that jump between blocks in both directions: every
+            // entry seen must be the model's (a reused buffer overwritten under the cursor's
+            // block would show up as a wrong key or value).
+            #expect(scanAll(it).map(\.value) == entries.map(\.value))
+            var backward: [[UInt8]] = []
+            it.seekToLast()
+            while it.isValid {
+                backward.append(Array(it.value))
+                it.previous()
+            }
+            #expect(backward.reversed() == entries.map(\.value))
+            var rng = SeededRandom(defaultSeed: 0xB10C)
+            for _ in 0..<300 {
+                let i = Int(rng.next() % UInt64(entries.count))
+                entries[i].key.withUnsafeBytes { it.seek($0) }
+                #expect(it.isValid && Array(it.key) == entries[i].key && Array(it.value) == entries[i].value)
+                if i > 0 {
+                    it.previous()
+                    #expect(it.isValid && Array(it.value) == entries[i - 1].value)
+                }
+            }
+            #expect(it.error == nil)
+        }
+    }
+
+    @Test func cursorStopsAtADamagedBlockWithATypedError() throws {
+        let entries = Self.entries()
+        try withTemporaryDirectory { dir in
+            let path = dir + "/t.sst"
+            try buildTable(at: path, entries, options: TableBuilderOptions(
+                blockSize: 4096, blockRestartInterval: 16, bloomBitsPerKey: 10, compression: .none))
+            var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+            // Damage the third data block (its offset from the index of a clean reader).
+            let clean = try openTable(path)
+            var index = BlockCursor(block: clean.indexBlock, order: clean.indexOrder, format: clean.indexFormat)
+            index.seekToFirst()
+            index.next()
+            index.next()
+            let damaged = index.handle
+            index.release()
+            bytes[Int(damaged.offset) + 10] ^= 0x01
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let table = try openTable(path, cache: BlockCache(capacityBytes: 1 << 20))
+            let it = table.makeIterator()
+            it.seekToFirst()
+            var seen: [[UInt8]] = []
+            while it.isValid {
+                seen.append(Array(it.key))
+                it.next()
+            }
+            #expect(!seen.isEmpty && seen.count < entries.count)
+            #expect(seen == Array(entries.prefix(seen.count).map(\.key)))
+            guard case let .corruption(file, offset, message)? = it.error else {
+                Issue.record("expected a corruption error, got \(String(describing: it.error))")
+                return
+            }
+            #expect(file == path)
+            #expect(offset == Int64(damaged.offset))
+            #expect(message.contains("checksum mismatch"), "\(message)")
+        }
+    }
+
+    @Test(arguments: [Compression.none, .lz4])
+    func damagedBlockIsAChecksumErrorForALookup(_ compression: Compression) throws {
+        let entries = Self.entries()
+        try withTemporaryDirectory { dir in
+            let path = dir + "/t.sst"
+            try buildTable(at: path, entries, options: TableBuilderOptions(
+                blockSize: 4096, blockRestartInterval: 16, bloomBitsPerKey: 10, compression: compression))
+            var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+            bytes[100] ^= 0x40  // inside the first data block
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let table = try openTable(path, cache: BlockCache(capacityBytes: 1 << 20))
+            let first = InternalKey(encoded: entries[0].key)!.userKey
+            do {
+                _ = try first.withUnsafeBytes { try table.get(userKey: $0, sequence: maxSequenceNumber) }
+                Issue.record("a get through a damaged block returned")
+            } catch let SedimentError.corruption(file, offset, message) {
+                #expect(file == path)
+                #expect(offset == 0)
+                #expect(message.contains("checksum mismatch"), "\(message)")
+            }
+            // Keys in undamaged blocks still read.
+            let last = entries[entries.count - 1]
+            let got = try InternalKey(encoded: last.key)!.userKey.withUnsafeBytes {
+                try table.get(userKey: $0, sequence: maxSequenceNumber)
+            }
+            #expect(got == .found(last.value))
+        }
+    }
+}
