@@ -35,6 +35,8 @@ extension DatabaseCore {
     static let syncYieldIdleRounds = 4
     /// ... and after this many rounds in all.
     static let syncYieldMaxRounds = 64
+    /// A leader posts up to this many members of its group after letting go of the mutex.
+    static let postedAfterUnlock = 16
 
     /// With the monitor held, as a synced leader: when fewer writers are queued than the last
     /// synced group had, yields the CPU (lock released) while the members of that group, woken
@@ -160,18 +162,36 @@ extension DatabaseCore {
                 }
             }
         }
-        for i in 0..<groupCount {
-            let w = state.writers[i]
-            w.error = failure
-            w.done = true
-            if i > 0 { w.wakeup.post() }
+        // Members are posted after the mutex is let go of (up to `postedAfterUnlock` of them;
+        // the rest of a larger group before), so that a woken member can queue its next write
+        // at once instead of sleeping again on the mutex the leader still holds. A member
+        // cannot return (or its thread exit and free its semaphore) before its post: it
+        // returns only when posted, or when `sem_wait` fails, which it cannot on a valid
+        // semaphore.
+        withUnsafeTemporaryAllocation(of: WriterWakeup.self, capacity: DatabaseCore.postedAfterUnlock) { toPost in
+            var pending = 0
+            for i in 0..<groupCount {
+                let w = state.writers[i]
+                w.error = failure
+                w.done = true
+                guard i > 0 else { continue }
+                if pending < toPost.count {
+                    toPost.initializeElement(at: pending, to: w.wakeup)
+                    pending += 1
+                } else {
+                    w.wakeup.post()
+                }
+            }
+            state.writers.removeFirst(groupCount)
+            // The next writer leads; it is posted last, so the members it may group with are
+            // already on their way back.
+            let next = state.writers.first?.wakeup
+            // For `close`, which waits for the queue to drain.
+            monitor.broadcast(.writers)
+            monitor.unlock()
+            for i in 0..<pending { toPost[i].post() }
+            next?.post()
         }
-        state.writers.removeFirst(groupCount)
-        // The next writer leads (it takes the mutex after this leader lets go of it).
-        state.writers.first?.wakeup.post()
-        // For `close`, which waits for the queue to drain.
-        monitor.broadcast(.writers)
-        monitor.unlock()
         if let failure { throw failure }
     }
 
