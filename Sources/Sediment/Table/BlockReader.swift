@@ -111,6 +111,20 @@ struct BlockReader {
         return typeByte == 0 ? Array(stored) : try decompress(stored, typeByte, handle)
     }
 
+    /// Reads the block at `handle`, verifies its checksum and, when it is compressed, that it
+    /// decompresses; keeps nothing. (`verifyChecksums` used to call `readContents` and discard
+    /// the array: the release of that unused array was then scheduled before the copy into it
+    /// in the optimised build, a write after free; DESIGN.md §13.)
+    func verifyContents(_ handle: BlockHandle) throws {
+        let (buf, typeByte) = try readRaw(handle, verify: true, mapped: false)
+        defer { buf.deallocate() }
+        guard typeByte != 0 else { return }
+        let (raw, _) = try BlockCompression.decompressToBuffer(
+            UnsafeRawBufferPointer(rebasing: buf[0..<Int(handle.size)]), type: compressionType(typeByte, handle),
+            file: path, offset: handle.offset)
+        raw.deallocate()
+    }
+
     private func compressionType(_ typeByte: UInt8, _ handle: BlockHandle) throws -> BlockCompressionType {
         guard let type = BlockCompressionType(rawValue: typeByte) else {
             throw corrupt(handle, "unknown compression type \(typeByte) in the block trailer")

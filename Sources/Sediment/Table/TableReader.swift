@@ -268,7 +268,7 @@ import Synchronization
     public func verifyChecksums() throws {
         let io = self.io
         _ = try io.readBlock(footer.metaindexHandle, verify: true)
-        for (_, h) in metaHandles { _ = try io.readContents(h, verify: true) }
+        for (_, h) in metaHandles { try io.verifyContents(h) }
         _ = try io.readBlock(footer.indexHandle, verify: true)
         var index = BlockCursor(block: indexBlock, order: indexOrder, format: indexFormat)
         defer { index.release() }

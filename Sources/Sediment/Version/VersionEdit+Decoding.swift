@@ -41,7 +41,7 @@ private struct VersionEditDecoder {
             case VersionEditTag.maxColumnFamily: edit.maxColumnFamily = try varint32("max column family")
             case VersionEditTag.compactCursor:
                 _ = try level()
-                _ = try internalKey("compact cursor")
+                try skipLengthPrefixed("compact cursor", minimum: 8)
             case VersionEditTag.deletedFile:
                 let level = try level()
                 edit.deletedFiles.append(DeletedFile(level: level, number: try varint64("deleted file number")))
@@ -59,7 +59,7 @@ private struct VersionEditDecoder {
             case VersionEditTag.dbID:
                 edit.dbID = String(decoding: try lengthPrefixed("DB id"), as: UTF8.self)
             case let other where other & VersionEditTag.safeIgnoreMask != 0:
-                _ = try lengthPrefixed("ignorable field \(other)")
+                try skipLengthPrefixed("ignorable field \(other)")
             default:
                 throw corrupt("unknown tag \(tag)")
             }
@@ -139,6 +139,14 @@ private struct VersionEditDecoder {
     private mutating func lengthPrefixed(_ what: String) throws -> [UInt8] {
         guard let v = reader.readLengthPrefixed() else { throw corrupt("truncated \(what)") }
         return v
+    }
+
+    /// Steps over a length-prefixed field without copying it. (Decoding it into an array that
+    /// is then discarded is what `TableReader.verifyChecksums` did with the meta blocks, where
+    /// the optimiser released the unused array before copying into it; DESIGN.md §13.)
+    private mutating func skipLengthPrefixed(_ what: String, minimum: Int = 0) throws {
+        guard let range = reader.readLengthPrefixedRange() else { throw corrupt("truncated \(what)") }
+        guard range.count >= minimum else { throw corrupt("\(what) shorter than \(minimum) bytes") }
     }
 
     private func corrupt(_ message: String) -> SedimentError {
