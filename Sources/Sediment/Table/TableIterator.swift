@@ -3,7 +3,7 @@
 // (skipping empty blocks). The data cursor keeps one key buffer for the iterator's life, so
 // stepping allocates nothing. A block not in the cache is read through the table's mapping into
 // one of two buffers the iterator keeps: an uncompressed block is walked right there and not
-// cached (DESIGN.md §14 P30), and the next one goes into the other buffer, so a failed load
+// cached (DESIGN.md §14 P31), and the next one goes into the other buffer, so a failed load
 // never touches the block the cursor stands on. A compressed block is decompressed into a
 // buffer of its own, which the cache keeps.
 // A read or corruption error invalidates the iterator and is reported by `error`.
