@@ -81,9 +81,7 @@ struct BlockReader {
         if typeByte == 0 {
             return (try Block.make(borrowing: scratch, count: size, file: path, offset: handle.offset), false)
         }
-        let (raw, rawCount) = try BlockCompression.decompressToBuffer(
-            UnsafeRawBufferPointer(rebasing: scratch[0..<size]), type: compressionType(typeByte, handle),
-            file: path, offset: handle.offset)
+        let (raw, rawCount) = try decompressStored(scratch, typeByte, handle)
         return (try Block.make(taking: raw, count: rawCount, file: path, offset: handle.offset), true)
     }
 
@@ -97,9 +95,7 @@ struct BlockReader {
         }
         defer { buf.deallocate() }
         // Decompressed straight into the buffer the Block takes over.
-        let (raw, count) = try BlockCompression.decompressToBuffer(
-            UnsafeRawBufferPointer(rebasing: buf[0..<Int(handle.size)]), type: compressionType(typeByte, handle),
-            file: path, offset: handle.offset)
+        let (raw, count) = try decompressStored(buf, typeByte, handle)
         return try Block.make(taking: raw, count: count, file: path, offset: handle.offset)
     }
 
@@ -119,10 +115,17 @@ struct BlockReader {
         let (buf, typeByte) = try readRaw(handle, verify: true, mapped: false)
         defer { buf.deallocate() }
         guard typeByte != 0 else { return }
-        let (raw, _) = try BlockCompression.decompressToBuffer(
-            UnsafeRawBufferPointer(rebasing: buf[0..<Int(handle.size)]), type: compressionType(typeByte, handle),
+        try decompressStored(buf, typeByte, handle).buffer.deallocate()
+    }
+
+    /// Decompresses the stored contents of the block at `handle` (the first `handle.size`
+    /// bytes of `stored`, compressed as `typeByte` says) into a fresh buffer the caller owns.
+    private func decompressStored(_ stored: UnsafeMutableRawBufferPointer, _ typeByte: UInt8,
+                                  _ handle: BlockHandle) throws -> (buffer: UnsafeMutableRawBufferPointer, count: Int) {
+        let (raw, count) = try BlockCompression.decompressToBuffer(
+            UnsafeRawBufferPointer(rebasing: stored[0..<Int(handle.size)]), type: compressionType(typeByte, handle),
             file: path, offset: handle.offset)
-        raw.deallocate()
+        return (raw, count)
     }
 
     private func compressionType(_ typeByte: UInt8, _ handle: BlockHandle) throws -> BlockCompressionType {

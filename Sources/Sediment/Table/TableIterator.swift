@@ -71,7 +71,7 @@
                     if borrowed { swap(&blockBuffer, &spareBuffer) }
                 }
             } else {
-                data.reset(to: try table.dataBlock(h, verifyChecksums: verifyChecksums, fillCache: false))
+                data.reset(to: try table.uncachedDataBlock(h, verifyChecksums: verifyChecksums))
             }
             dataHandle = h
             return true

@@ -118,12 +118,12 @@ import Synchronization
         BlockReader(file: file, path: path, checksum: footer.checksum, blocksEnd: blocksEnd)
     }
 
-    /// The data block at `handle`, from the cache when possible.
-    func dataBlock(_ handle: BlockHandle, verifyChecksums: Bool, fillCache: Bool) throws -> Block {
+    /// The data block at `handle`, from the cache when it is there, else read with a
+    /// positional read and not cached (reads that must not fill the cache: `fillCache` false,
+    /// compaction, tools). Reads that fill the cache take `readBlock(_:verifyChecksums:scratch:)`.
+    func uncachedDataBlock(_ handle: BlockHandle, verifyChecksums: Bool) throws -> Block {
         if let b = cachedBlock(handle) { return b }
-        let b = try io.readBlock(handle, verify: verifyChecksums, mapped: fillCache)
-        if fillCache { cache(b, handle) }
-        return b
+        return try io.readBlock(handle, verify: verifyChecksums)
     }
 
     /// The data block at `handle` for a point lookup: from the cache, or read through the
@@ -131,7 +131,7 @@ import Synchronization
     /// is not cached; see `BlockReader.readBlock(_:verify:scratch:)`).
     private func lookupBlock(_ handle: BlockHandle, verifyChecksums: Bool, fillCache: Bool,
                              scratch: UnsafeMutableRawBufferPointer) throws -> Block {
-        guard fillCache else { return try dataBlock(handle, verifyChecksums: verifyChecksums, fillCache: false) }
+        guard fillCache else { return try uncachedDataBlock(handle, verifyChecksums: verifyChecksums) }
         if let b = cachedBlock(handle) { return b }
         return try readBlock(handle, verifyChecksums: verifyChecksums, scratch: scratch).block
     }
@@ -319,7 +319,7 @@ extension TableReader {
     /// Every (internal key, value) of the data block at `handle`, for tools.
     /// - Throws: read, checksum or decoding errors naming the file and block offset.
     public func blockEntries(_ handle: BlockHandle) throws -> [(key: [UInt8], value: [UInt8])] {
-        let block = try dataBlock(handle, verifyChecksums: true, fillCache: false)
+        let block = try uncachedDataBlock(handle, verifyChecksums: true)
         var out: [(key: [UInt8], value: [UInt8])] = []
         var c = BlockCursor(block: block, order: .internalKey)
         defer { c.release() }
