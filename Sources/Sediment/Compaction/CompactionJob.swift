@@ -22,6 +22,8 @@ struct CompactionResult {
     var entriesIn: UInt64 = 0
     /// Entries not written (hidden versions, tombstones with nothing below).
     var entriesDropped: UInt64 = 0
+    /// Entries written with sequence number 0 (visible to every reader, nothing below).
+    var sequencesZeroed: UInt64 = 0
 }
 
 /// Runs one compaction.
@@ -68,6 +70,7 @@ struct CompactionJob {
             var hasCurrentKey = false
             var lastStripe = -1
             var isBaseLevelForCurrent = false
+            var zeroed: [UInt8] = []
             input.seekToFirst()
             while input.isValid {
                 let key = input.key
@@ -109,6 +112,15 @@ struct CompactionJob {
                 lastStripe = stripe
                 if drop {
                     result.entriesDropped += 1
+                } else if kind == ValueKind.value.rawValue && stripe == 0 && isBaseLevelForCurrent && sequence != 0 {
+                    // Visible to every reader and nothing below: the sequence number carries no
+                    // information any more and is written as 0, which compresses (RocksDB's
+                    // rule; DESIGN.md §9 "Dropping").
+                    zeroed.removeAll(keepingCapacity: true)
+                    zeroed.append(contentsOf: key)
+                    zeroed.withUnsafeMutableBytes { $0.storeBytes(of: UInt64(kind).littleEndian, toByteOffset: $0.count - 8, as: UInt64.self) }
+                    result.sequencesZeroed += 1
+                    try zeroed.withUnsafeBytes { try writer.add($0, input.value) }
                 } else {
                     try writer.add(key, input.value)
                 }

@@ -227,7 +227,7 @@ extension DatabaseCore {
                 state.stats.stallNanoseconds += Clock.nanoseconds() - start
                 continue
             }
-            if state.mem.isEmpty || (!mustSwitch && state.mem.approximateMemoryUsage < options.writeBufferSize) {
+            if state.mem.isEmpty || (!mustSwitch && !state.mem.isFull(writeBufferSize: options.writeBufferSize)) {
                 // An empty memtable is never switched out, whatever its arena has reserved.
                 return
             }

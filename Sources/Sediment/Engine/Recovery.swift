@@ -74,7 +74,7 @@ enum Recovery {
                         }
                     }
                     if let last = try insert(batch, into: mem, file: logPath) { lastSequence = max(lastSequence, last) }
-                    if mem.approximateMemoryUsage > options.writeBufferSize { try flushRecovered() }
+                    if mem.isFull(writeBufferSize: options.writeBufferSize) { try flushRecovered() }
                 }
                 if reader.stoppedAtCorruption { break replay }
             }

@@ -162,7 +162,7 @@ private final class Repairer {
                 continue   // a damaged or unsupported batch is skipped whole
             }
             if let last = try Recovery.insert(batch, into: mem, file: logPath) { maxSequence = max(maxSequence, last) }
-            if mem.approximateMemoryUsage > options.writeBufferSize { try flush() }
+            if mem.isFull(writeBufferSize: options.writeBufferSize) { try flush() }
         }
         try flush()
     }

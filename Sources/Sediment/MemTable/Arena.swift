@@ -75,6 +75,13 @@ final class Arena {
     /// Safe to call from any thread.
     var memoryUsage: Int { memoryUsageBytes.load(ordering: .relaxed) }
 
+    /// The unused bytes at the end of the current regular chunk (0 before the first). Only
+    /// the allocating thread (or one ordered after it by a lock) may ask.
+    var unusedBytesInCurrentChunk: Int {
+        guard let current, let chunkStart else { return 0 }
+        return chunkStart + chunkSizeBytes - current
+    }
+
     /// Returns `byteCount` uninitialised bytes aligned to `alignment`, valid until the arena dies.
     /// - Precondition: `byteCount > 0`; `alignment` is a power of two no larger than 16.
     /// - Complexity: O(1) amortised; a new chunk is taken from the system when the current one

@@ -97,6 +97,28 @@ import Synchronization
     /// writer adds.
     @_spi(Internals) public var approximateMemoryUsage: Int { list.arena.memoryUsage }
 
+    /// True when the memtable is full for a write buffer of `writeBufferSize` bytes, by
+    /// RocksDB's rule (`MemTable::ShouldFlushNow`): while another arena chunk fits within
+    /// `writeBufferSize` plus 60 % of a chunk it is not full; past that much it is; in between
+    /// (the last chunk is allocated) it is full once less than a quarter of that chunk is left.
+    /// So a memtable holds about `writeBufferSize` bytes, not one chunk less (DESIGN.md §5).
+    /// Only the writer (the group-commit leader, under the database lock) may ask.
+    func isFull(writeBufferSize: Int) -> Bool {
+        let chunk = list.arena.chunkSizeBytes
+        let allocated = list.arena.memoryUsage
+        let slack = chunk * 3 / 5
+        if allocated + chunk < writeBufferSize + slack { return false }
+        if allocated > writeBufferSize + slack { return true }
+        // The quarter left is one 2 MiB huge page of an 8 MiB chunk: stopping 64 KiB short of
+        // it keeps the write that would cross into it (and so make the whole page resident)
+        // out of this memtable.
+        let margin = chunk >= 4 * Arena.hugePageBytes ? 64 << 10 : 0
+        return arenaUnusedBytes < chunk / 4 + margin
+    }
+
+    /// The unused tail of the arena's current chunk (writer only; for tests and `isFull`).
+    var arenaUnusedBytes: Int { list.arena.unusedBytesInCurrentChunk }
+
     /// The number of entries added.
     @_spi(Internals) public var count: Int { list.count }
 

@@ -18,7 +18,14 @@
 struct BloomFilterBuilder {
     /// Bits per key in thousandths (RocksDB's millibits_per_key).
     let millibitsPerKey: Int
-    private var hashes: [UInt64] = []
+    /// The keys' hashes in chunks of `chunkCapacity`: a table of n keys holds 8n bytes of them
+    /// until `finish`, and one growing array would also hold its old copy at every doubling
+    /// (a flush of 450K keys peaked at 6 MB, which the allocator kept; DESIGN.md §14).
+    private var chunks: [[UInt64]] = []
+    private var lastHash: UInt64?
+    /// Distinct consecutive keys added so far (RocksDB's num_filter_entries).
+    private(set) var count = 0
+    private static let chunkCapacity = 8192
 
     /// A builder for `bitsPerKey` (clamped to RocksDB's [1, 100] range).
     init(bitsPerKey: Double) {
@@ -26,13 +33,18 @@ struct BloomFilterBuilder {
         millibitsPerKey = Int(b * 1000 + 0.500001)
     }
 
-    /// Distinct consecutive keys added so far (RocksDB's num_filter_entries).
-    var count: Int { hashes.count }
-
     /// Adds a user key; a key equal to the previous one is counted once.
     mutating func add(_ userKey: UnsafeRawBufferPointer) {
         let h = rocksHash64(userKey)
-        if hashes.last != h { hashes.append(h) }
+        guard lastHash != h else { return }
+        lastHash = h
+        count += 1
+        if chunks.isEmpty || chunks[chunks.count - 1].count == BloomFilterBuilder.chunkCapacity {
+            var chunk: [UInt64] = []
+            chunk.reserveCapacity(BloomFilterBuilder.chunkCapacity)
+            chunks.append(chunk)
+        }
+        chunks[chunks.count - 1].append(h)
     }
 
     /// RocksDB's FastLocalBloomImpl::ChooseNumProbes.
@@ -57,7 +69,7 @@ struct BloomFilterBuilder {
 
     /// The filter contents (bit array + 5-byte metadata) for the keys added.
     func finish() -> [UInt8] {
-        var raw = (UInt64(hashes.count) * UInt64(millibitsPerKey) + 7999) / 8000
+        var raw = (UInt64(count) * UInt64(millibitsPerKey) + 7999) / 8000
         raw = min(raw, 0xFFFF_FFC0)
         let len = Int((raw + 63) & ~63)
         let probes = BloomFilterBuilder.numProbes(millibitsPerKey: millibitsPerKey)
@@ -65,13 +77,15 @@ struct BloomFilterBuilder {
         if len > 0 {
             out.withUnsafeMutableBytes { bits in
                 let lines = UInt64(len >> 6)
-                for h in hashes {
-                    let line = Int((UInt64(UInt32(truncatingIfNeeded: h)) &* lines) >> 32) << 6
-                    var p = UInt32(truncatingIfNeeded: h >> 32)
-                    for _ in 0..<probes {
-                        let bit = Int(p >> 23)
-                        bits[line + (bit >> 3)] |= UInt8(1) << UInt8(bit & 7)
-                        p = p &* 0x9e37_79b9
+                for chunk in chunks {
+                    for h in chunk {
+                        let line = Int((UInt64(UInt32(truncatingIfNeeded: h)) &* lines) >> 32) << 6
+                        var p = UInt32(truncatingIfNeeded: h >> 32)
+                        for _ in 0..<probes {
+                            let bit = Int(p >> 23)
+                            bits[line + (bit >> 3)] |= UInt8(1) << UInt8(bit & 7)
+                            p = p &* 0x9e37_79b9
+                        }
                     }
                 }
             }

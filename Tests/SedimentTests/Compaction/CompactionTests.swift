@@ -149,6 +149,52 @@ import SedimentTestSupport
         }
     }
 
+    @Test func bottommostEntriesVisibleToEveryReaderGetSequenceZero() throws {
+        try withTemporaryDirectory { dir in
+            let n = 1000
+            var o = smallOptions()
+            o.disableAutoCompactions = true
+            var db: Database? = try Database(path: dir + "/db", options: o)
+            for i in 0..<n { try db?.put(testKey(i), testValue(i, round: 0)) }
+            var snapshot: Snapshot? = try #require(db).snapshot()
+            for i in 0..<n where i % 2 == 1 { try db?.put(testKey(i), testValue(i, round: 1)) }
+            try db?.compactRange()
+
+            // With the snapshot: round 0 is visible to every reader and nothing lies below, so
+            // its sequence is 0; round 1 is newer than the snapshot and keeps its sequence.
+            let held = try checkTreeInvariants(try #require(db))
+            for i in 0..<n {
+                let seqs = held.entries[testKey(i)]?.map(\.sequence) ?? []
+                if i % 2 == 0 {
+                    #expect(seqs == [0], "key \(i): \(seqs)")
+                } else {
+                    #expect(seqs.count == 2 && seqs[0] > 0 && seqs[1] == 0, "key \(i): \(seqs)")
+                }
+            }
+            for i in stride(from: 1, to: n, by: 7) {
+                #expect(try db?.get(testKey(i), options: ReadOptions(snapshot: snapshot)) == testValue(i, round: 0))
+                #expect(try db?.get(testKey(i)) == testValue(i, round: i % 2))
+            }
+
+            snapshot = nil
+            try db?.compactRange()
+            let released = try checkTreeInvariants(try #require(db))
+            #expect(released.entries.count == n)
+            #expect(released.entries.values.allSatisfy { $0.count == 1 && $0[0].sequence == 0 })
+
+            // Sequence numbers continue after a reopen: a new write hides the zeroed entry.
+            try db?.close()
+            db = try Database(path: dir + "/db", options: o)
+            try db?.put(testKey(4), testValue(4, round: 2))
+            try db?.flush()
+            #expect(try db?.get(testKey(4)) == testValue(4, round: 2))
+            #expect(try db?.get(testKey(5)) == testValue(5, round: 1))
+            try db?.compactRange()
+            #expect(try db?.get(testKey(4)) == testValue(4, round: 2))
+            try db?.close()
+        }
+    }
+
     @Test func flushKeepsOnlyTheVersionsSomeReaderCanSee() throws {
         try withTemporaryDirectory { dir in
             var o = smallOptions()

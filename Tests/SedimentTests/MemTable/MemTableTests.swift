@@ -95,6 +95,45 @@ import Testing
         #expect(mem.approximateMemoryUsage < initial + 1000 * 60 * 2)
     }
 
+    /// Fills `mem` with `valueSize`-byte values until `isFull`; returns the bytes of the
+    /// arena in use then (allocated chunks minus the unused tail of the last one).
+    func fillUntilFull(_ mem: MemTable, writeBufferSize: Int, valueSize: Int) -> Int {
+        var i = 0
+        while !mem.isFull(writeBufferSize: writeBufferSize) {
+            mem.add(sequence: SequenceNumber(i + 1), kind: .value, key: Array("key\(i)".utf8),
+                    value: [UInt8](repeating: 7, count: valueSize))
+            i += 1
+        }
+        return mem.approximateMemoryUsage - mem.arenaUnusedBytes
+    }
+
+    @Test func memTableHoldsAboutTheWriteBufferSizeBeforeItIsFull() {
+        // RocksDB's rule: chunks until the next would pass the buffer size plus 60 % of a
+        // chunk, then the last chunk until less than a quarter of it is left. (The rule before
+        // it switched as soon as the chunks reached the buffer size, one chunk short.)
+        let chunk = 64 << 10, buffer = 512 << 10
+        let mem = MemTable(arenaBlockSize: chunk)
+        let used = fillUntilFull(mem, writeBufferSize: buffer, valueSize: 100)
+        #expect(used >= buffer - chunk / 4 - 256, "used \(used)")
+        #expect(used <= buffer - chunk / 4 + 256, "used \(used)")
+        #expect(mem.approximateMemoryUsage <= buffer + chunk * 3 / 5)
+
+        // A buffer of one chunk fills three quarters of it.
+        let small = MemTable(arenaBlockSize: 4096)
+        let smallUsed = fillUntilFull(small, writeBufferSize: 4096, valueSize: 20)
+        #expect(smallUsed >= 3072 - 64 && smallUsed <= 3072 + 64, "used \(smallUsed)")
+    }
+
+    @Test func memTableWithHugePageChunksStopsShortOfTheLastHugePage() {
+        // 8 MiB chunks of four 2 MiB huge pages: the memtable is full before a write enters
+        // the last quarter of the last chunk, so that page is never made resident.
+        let chunk = 4 * Arena.hugePageBytes, buffer = 2 * chunk
+        let mem = MemTable(arenaBlockSize: chunk, prefaultBudget: 0)
+        let used = fillUntilFull(mem, writeBufferSize: buffer, valueSize: 8000)
+        #expect(used <= buffer - chunk / 4, "used \(used)")
+        #expect(used >= buffer - chunk / 4 - (64 << 10) - 8200, "used \(used)")
+    }
+
     @Test func iteratorYieldsInternalKeysNewestFirst() {
         let mem = MemTable()
         mem.add(sequence: 1, kind: .value, key: [0x62], value: [1])
