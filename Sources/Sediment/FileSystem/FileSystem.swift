@@ -38,6 +38,13 @@ public protocol WritableFile: AnyObject, Sendable {
     func close() throws
 }
 
+extension FileSystem {
+    /// `createForWriting`: file systems without a faster way to append logs.
+    public func createLogForWriting(_ path: String) throws -> any WritableFile {
+        try createForWriting(path)
+    }
+}
+
 extension WritableFile {
     /// Does nothing: write-back hints are optional.
     public func startWriteback(offset: UInt64, count: UInt64) {}
@@ -55,6 +62,9 @@ public protocol FileSystem: Sendable {
     func openForReading(_ path: String) throws -> any RandomAccessFile
     /// Creates (or truncates) a file for appending.
     func createForWriting(_ path: String) throws -> any WritableFile
+    /// Creates (or truncates) a write-ahead log for appending. The real file system writes it
+    /// through a mapping (DESIGN.md §4 "Mapped log writes"); the default is `createForWriting`.
+    func createLogForWriting(_ path: String) throws -> any WritableFile
     /// True when something exists at `path`.
     func fileExists(_ path: String) -> Bool
     /// True when `path` is a directory.

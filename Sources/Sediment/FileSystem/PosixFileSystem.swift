@@ -1,6 +1,8 @@
 // PosixFileSystem: the real FileSystem, over POSIX descriptors. Reads use pread (thread-safe,
-// no shared offset) or, for table blocks, a guarded copy out of a mapping; writes go straight to write(2) so that an appended record has reached the
-// kernel (and survives a crash of the process) when `append` returns.
+// no shared offset) or, for table blocks, a guarded copy out of a mapping; writes go straight
+// to pwrite(2), and write-ahead logs are copied into a shared mapping (MappedLogFile.swift), so
+// that an appended record has reached the kernel (and survives a crash of the process) when
+// `append` returns.
 import Glibc
 import CSedimentSupport
 import Synchronization
@@ -22,6 +24,14 @@ public struct PosixFileSystem: FileSystem {
     public func createForWriting(_ path: String) throws -> any WritableFile {
         let fd = try Syscalls.open(path, O_WRONLY | O_CREAT | O_TRUNC)
         return PosixWritableFile(path: path, fd: fd)
+    }
+
+    /// A log written through a shared mapping (`MappedLogFile`); with positional writes when
+    /// the SIGBUS guard cannot be installed.
+    public func createLogForWriting(_ path: String) throws -> any WritableFile {
+        guard sediment_install_sigbus_guard() == 0 else { return try createForWriting(path) }
+        let fd = try Syscalls.open(path, O_RDWR | O_CREAT | O_TRUNC)
+        return MappedLogFile(path: path, fd: fd)
     }
 
     public func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
@@ -208,19 +218,11 @@ final class PosixWritableFile: WritableFile {
     }
 
     func sync() throws {
-        try state.withLock { s in
-            guard s.fd >= 0 else { throw SedimentError.io(file: path, errno: EBADF, message: "sync after close") }
-            try Syscalls.fdatasync(s.fd, path: path)
-        }
+        try state.withLock { s in try Syscalls.syncWritable(s.fd, path: path) }
     }
 
     func startWriteback(offset: UInt64, count: UInt64) {
-        // Under the lock, so the descriptor cannot be closed (and reused) meanwhile; the call
-        // queues write-back and returns without waiting for it.
-        state.withLock { s in
-            guard s.fd >= 0 else { return }
-            _ = sediment_start_writeback(s.fd, Int64(clamping: offset), Int64(clamping: count))
-        }
+        state.withLock { s in Syscalls.startWriteback(s.fd, offset: offset, count: count) }
     }
 
     func close() throws {

@@ -1,6 +1,7 @@
 // Syscalls: every system call the engine makes, each retried on EINTR and turned into a
 // `SedimentError` naming the path. Nothing else in the engine touches errno.
 import Glibc
+import CSedimentSupport
 
 enum Syscalls {
     /// The error for `errno` while doing `what` on `path`.
@@ -51,6 +52,20 @@ enum Syscalls {
             if errno == EINTR { continue }
             throw error("fdatasync", path: path)
         }
+    }
+
+    /// fdatasync of a writable file's descriptor; `.io(EBADF)` naming the file once closed.
+    static func syncWritable(_ fd: Int32, path: String) throws {
+        guard fd >= 0 else { throw SedimentError.io(file: path, errno: EBADF, message: "sync after close") }
+        try fdatasync(fd, path: path)
+    }
+
+    /// Queues write-back of a range of a writable file's descriptor without waiting (nothing
+    /// once closed). Callers hold the file's lock, so the descriptor cannot be closed and reused
+    /// meanwhile.
+    static func startWriteback(_ fd: Int32, offset: UInt64, count: UInt64) {
+        guard fd >= 0 else { return }
+        _ = sediment_start_writeback(fd, Int64(clamping: offset), Int64(clamping: count))
     }
 
     static func fsync(_ fd: Int32, path: String) throws {

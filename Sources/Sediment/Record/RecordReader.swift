@@ -6,7 +6,9 @@
 // Damage comes in two kinds:
 //   torn tail  - the file ends inside a record: a partial header (non-zero bytes), a fragment
 //                whose length runs past the end of the file, or FIRST/MIDDLE fragments with no
-//                LAST before the end. A crash during an append leaves exactly this.
+//                LAST before the end. A crash during an append leaves exactly this. So does a
+//                damaged record followed only by zeros to the end of the file: a mapped log's
+//                reserved tail after a record the crash left half copied.
 //   corruption - anything else: bad crc, impossible length, a fragment out of order, an
 //                unknown record type, non-zero bytes after a zero header.
 //
@@ -121,6 +123,29 @@ final class RecordReader {
         }
     }
 
+    /// Damage at `offset` in the current block after which only zeros follow, from `from` (an
+    /// index into the block) to the end of the file, is a torn tail: a mapped log (DESIGN.md §4
+    /// "Mapped log writes") keeps zeros reserved past its last record until it is closed, so a
+    /// crash in the middle of copying a record leaves that record followed by zeros instead of
+    /// at the end of the file. Anything else is corruption.
+    private func tornIfZerosFollow(offset: UInt64, from: Int, _ message: String) throws -> Physical {
+        if from < block.count, !block[from...].allSatisfy({ $0 == 0 }) {
+            return .corrupt(offset: offset, message: message)
+        }
+        if !atEndOfFile {
+            var next = blockStart + UInt64(block.count)
+            let end = try file.size()
+            var buffer = [UInt8](repeating: 0, count: RecordFormat.blockSize)
+            while next < end {
+                let n = try buffer.withUnsafeMutableBytes { try file.read(at: next, into: $0) }
+                if n <= 0 { break }
+                if !buffer[0..<n].allSatisfy({ $0 == 0 }) { return .corrupt(offset: offset, message: message) }
+                next += UInt64(n)
+            }
+        }
+        return .tornTail(offset: offset, message: message + ", then only zeros to the end of the file")
+    }
+
     /// Applies the mode to corruption at `offset`: throws, stops (returns false), or records it
     /// and lets reading go on (returns true).
     private func accept(corruptionAt offset: UInt64, _ message: String) throws -> Bool {
@@ -180,7 +205,8 @@ final class RecordReader {
                     if atEndOfFile { return .endOfData }
                     continue
                 }
-                return .corrupt(offset: offset, message: "zero record header followed by non-zero bytes")
+                return try tornIfZerosFollow(offset: offset, from: payloadStart,
+                                             "zero record header followed by non-zero bytes")
             }
             if RecordFormat.recyclableTypes.contains(typeByte) && isValidRecyclable(at: position, length: length) {
                 finished = true
@@ -191,7 +217,8 @@ final class RecordReader {
                 if atEndOfFile {
                     return .tornTail(offset: offset, message: "record of \(length) bytes runs past the end of the file")
                 }
-                return .corrupt(offset: offset, message: "record length \(length) runs past the end of its block")
+                return try tornIfZerosFollow(offset: offset, from: payloadStart,
+                                             "record length \(length) runs past the end of its block")
             }
             let actualCRC = block.withUnsafeBytes { raw in
                 RecordFormat.checksum(type: typeByte, payload: UnsafeRawBufferPointer(rebasing: raw[payloadStart..<payloadStart + length]))
@@ -199,7 +226,7 @@ final class RecordReader {
             if actualCRC != storedCRC {
                 // The length cannot be trusted either: drop the rest of the block.
                 position = block.count
-                return .corrupt(offset: offset, message: "record checksum mismatch")
+                return try tornIfZerosFollow(offset: offset, from: payloadStart + length, "record checksum mismatch")
             }
             position = payloadStart + length
             if let type = RecordType(rawValue: typeByte), type != .zero {

@@ -27,12 +27,13 @@ final class WriteAheadLog: @unchecked Sendable {
     /// synced write to it survives power loss.
     static func create(fileSystem: any FileSystem, directory: String, number: UInt64) throws -> WriteAheadLog {
         let path = FileNames.log(directory, number)
-        let file = try fileSystem.createForWriting(path)
+        let file = try fileSystem.createLogForWriting(path)
         try fileSystem.syncDirectory(directory)
         return WriteAheadLog(number: number, path: path, writer: RecordWriter(file: file))
     }
 
-    /// Appends one encoded write batch as one record: one `write` system call. Every
+    /// Appends one encoded write batch as one record: one `append` (a copy into the mapped
+    /// log, or one `write` system call). Every
     /// `writebackInterval` bytes the file is asked to start writing the last stretch back
     /// (RocksDB's `wal_bytes_per_sync`), so the fdatasync that makes a full log durable at a
     /// memtable switch, or a synced write's, finds little left to write. This promises nothing
@@ -46,6 +47,9 @@ final class WriteAheadLog: @unchecked Sendable {
             writebackStart = end
         }
     }
+
+    /// True when the log is written through a mapping (`MappedLogFile`).
+    var fileIsMapped: Bool { writer.file is MappedLogFile }
 
     /// Makes every appended record durable (fdatasync).
     func sync() throws {

@@ -67,6 +67,35 @@ import SedimentTestSupport
         }
     }
 
+    @Test func damagedLastRecordFollowedOnlyByZerosIsATornTail() throws {
+        // A mapped log's reserved tail after a record a crash left half copied
+        // (MappedLogFile.swift): the record, then zeros to the end of the file.
+        let full = try framed(records)
+        for cut in [5, 7, 100, 3000] {
+            for pad in [cut, cut + 1, RecordFormat.blockSize + 3] {
+                let bytes = Array(full.dropLast(cut)) + [UInt8](repeating: 0, count: pad)
+                #expect(throws: SedimentError.self) { try readAll(bytes, mode: .absoluteConsistency) }
+                for mode in allRecoveryModes.dropFirst() {
+                    let (out, reader) = try readAll(bytes, mode: mode)
+                    #expect(out == Array(records.dropLast()), "cut \(cut) pad \(pad) \(mode)")
+                    #expect(reader.tornTailOffset != nil && !reader.stoppedAtCorruption && reader.corruptions.isEmpty)
+                }
+            }
+        }
+    }
+
+    @Test func damagedRecordWithDataAfterTheZerosIsCorruption() throws {
+        // The zeros must run to the end of the file: a record after them means real damage.
+        var bytes = try framed([[1, 2, 3], payload(200, seed: 9)])
+        bytes[bytes.count - 50] ^= 0x40
+        bytes += [UInt8](repeating: 0, count: RecordFormat.blockSize - bytes.count)
+        bytes += try framed([[4, 5, 6]])
+        #expect(throws: SedimentError.self) { try readAll(bytes, mode: .tolerateCorruptedTailRecords) }
+        let (out, reader) = try readAll(bytes, mode: .pointInTime)
+        #expect(out == [[1, 2, 3]])
+        #expect(reader.stoppedAtCorruption && reader.tornTailOffset == nil)
+    }
+
     @Test func zeroHeaderWithGarbageAfterIsCorruption() throws {
         var bytes = try framed([[1, 2, 3]]) + [UInt8](repeating: 0, count: 20)
         bytes[bytes.count - 3] = 0x55

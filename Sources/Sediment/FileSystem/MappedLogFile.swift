@@ -1,0 +1,121 @@
+// MappedLogFile: a write-ahead log written through a shared mapping of the file (DESIGN.md §4
+// "Mapped log writes"). An append is a copy into the page cache, not a system call, and what it
+// copied survives a crash of the process exactly as a write(2) would: the mapping is the page
+// cache. `sync` is fdatasync, which writes back the pages dirtied through the mapping too.
+//
+//   file: | records ... | zeros reserved by fallocate up to the window's end |
+//                        ^ size (the logical end)
+//
+// Space is reserved one window (1 MiB, aligned) at a time with fallocate, so running out of
+// disk is an error from `append` (ENOSPC), never a SIGBUS in the copy. `close` truncates the
+// file to its logical size; after a crash the reserved tail stays as zeros, which the log
+// reader treats as preallocated space (Record/RecordReader.swift). The copy runs under the
+// SIGBUS guard of mapped reads, so a file shrunk under the mapping by someone else is a typed
+// error, not a dead process.
+//
+// Thread-safety: every operation holds the file's lock.
+import Glibc
+import CSedimentSupport
+
+/// A log file appended through a shared mapping, a window at a time.
+final class MappedLogFile: WritableFile {
+    let path: String
+
+    private struct State {
+        var fd: Int32
+        /// The logical length: bytes appended so far.
+        var size: UInt64 = 0
+        /// The current window's mapping and its file range.
+        var window: UnsafeMutableRawPointer?
+        var windowStart: UInt64 = 0
+        var windowEnd: UInt64 = 0
+    }
+    private let state: LockedState<State>
+
+    /// Bytes mapped (and reserved) at a time.
+    static let windowBytes: UInt64 = 1 << 20
+
+    /// A mapped log over `fd` (open read-write, empty).
+    init(path: String, fd: Int32) {
+        self.path = path
+        self.state = LockedState(State(fd: fd))
+    }
+
+    deinit {
+        state.withLock { s in
+            guard s.fd >= 0 else { return }
+            if let w = s.window { munmap(w, Int(MappedLogFile.windowBytes)) }
+            _ = ftruncate(s.fd, off_t(s.size))
+            _ = Glibc.close(s.fd)
+        }
+    }
+
+    var size: UInt64 { state.withLock { $0.size } }
+
+    func append(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
+        try state.withLock { s in
+            guard s.fd >= 0 else { throw SedimentError.io(file: path, errno: EBADF, message: "append after close") }
+            var done = 0
+            while done < bytes.count {
+                if s.window == nil || s.size == s.windowEnd { try advanceWindow(&s) }
+                guard let window = s.window else { break }
+                let n = min(bytes.count - done, Int(s.windowEnd - s.size))
+                if sediment_guarded_copy(window + Int(s.size - s.windowStart), source + done, n) != 0 {
+                    throw SedimentError.io(file: path, errno: EIO,
+                                           message: "the log's mapping failed at offset \(s.size) (file shrunk or storage error)")
+                }
+                s.size += UInt64(n)
+                done += n
+            }
+        }
+    }
+
+    /// Reserves and maps the window that starts at the logical end (a window boundary).
+    private func advanceWindow(_ s: inout State) throws {
+        let start = s.size / MappedLogFile.windowBytes * MappedLogFile.windowBytes
+        let length = MappedLogFile.windowBytes
+        while true {
+            let r = posix_fallocate(s.fd, off_t(start), off_t(length))
+            if r == 0 { break }
+            if r == EINTR { continue }
+            throw Syscalls.error("fallocate \(length) bytes at \(start)", path: path, errno: r)
+        }
+        if let w = s.window {
+            munmap(w, Int(length))
+            s.window = nil
+        }
+        let p = mmap(nil, Int(length), PROT_READ | PROT_WRITE, MAP_SHARED, s.fd, off_t(start))
+        guard let p, p != MAP_FAILED else { throw Syscalls.error("mmap \(length) bytes at \(start)", path: path) }
+        s.window = p
+        s.windowStart = start
+        s.windowEnd = start + length
+    }
+
+    func sync() throws {
+        try state.withLock { s in try Syscalls.syncWritable(s.fd, path: path) }
+    }
+
+    func startWriteback(offset: UInt64, count: UInt64) {
+        state.withLock { s in Syscalls.startWriteback(s.fd, offset: offset, count: count) }
+    }
+
+    /// Unmaps, cuts the reserved zeros off (the file ends at its last record) and closes.
+    func close() throws {
+        try state.withLock { s in
+            guard s.fd >= 0 else { return }
+            let fd = s.fd
+            s.fd = -1
+            if let w = s.window { munmap(w, Int(MappedLogFile.windowBytes)) }
+            s.window = nil
+            var failure: SedimentError? = nil
+            while ftruncate(fd, off_t(s.size)) != 0 {
+                if errno == EINTR { continue }
+                failure = Syscalls.error("ftruncate to \(s.size)", path: path)
+                break
+            }
+            try Syscalls.close(fd, path: path)
+            if let failure { throw failure }
+        }
+    }
+}
