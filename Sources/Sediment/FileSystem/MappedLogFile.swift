@@ -35,10 +35,24 @@ final class MappedLogFile: WritableFile {
     /// Bytes mapped (and reserved) at a time.
     static let windowBytes: UInt64 = 1 << 20
 
-    /// A mapped log over `fd` (open read-write, empty).
-    init(path: String, fd: Int32) {
+    private init(path: String, state: State) {
         self.path = path
-        self.state = LockedState(State(fd: fd))
+        self.state = LockedState(state)
+    }
+
+    /// A mapped log over `fd` (open read-write, empty) with its first window reserved and
+    /// mapped, or nil (the descriptor left open and empty) when the file system cannot map it
+    /// (`mmap` fails, e.g. ENODEV): the caller then writes it with `pwrite`.
+    /// - Throws: `.noSpace` (or `.io`) naming the file when the first window cannot be reserved.
+    static func make(path: String, fd: Int32) throws -> MappedLogFile? {
+        var s = State(fd: fd)
+        do {
+            try MappedLogFile.advanceWindow(&s, path: path)
+        } catch let error as SedimentError {
+            if case .io = error, s.window == nil, ftruncate(fd, 0) == 0 { return nil }
+            throw error
+        }
+        return MappedLogFile(path: path, state: s)
     }
 
     deinit {
@@ -58,7 +72,7 @@ final class MappedLogFile: WritableFile {
             guard s.fd >= 0 else { throw SedimentError.io(file: path, errno: EBADF, message: "append after close") }
             var done = 0
             while done < bytes.count {
-                if s.window == nil || s.size == s.windowEnd { try advanceWindow(&s) }
+                if s.window == nil || s.size == s.windowEnd { try MappedLogFile.advanceWindow(&s, path: path) }
                 guard let window = s.window else { break }
                 let n = min(bytes.count - done, Int(s.windowEnd - s.size))
                 if sediment_guarded_copy(window + Int(s.size - s.windowStart), source + done, n) != 0 {
@@ -72,7 +86,7 @@ final class MappedLogFile: WritableFile {
     }
 
     /// Reserves and maps the window that starts at the logical end (a window boundary).
-    private func advanceWindow(_ s: inout State) throws {
+    private static func advanceWindow(_ s: inout State, path: String) throws {
         let start = s.size / MappedLogFile.windowBytes * MappedLogFile.windowBytes
         let length = MappedLogFile.windowBytes
         while true {

@@ -27,11 +27,17 @@ public struct PosixFileSystem: FileSystem {
     }
 
     /// A log written through a shared mapping (`MappedLogFile`); with positional writes when
-    /// the SIGBUS guard cannot be installed.
+    /// the SIGBUS guard cannot be installed or the file cannot be mapped.
     public func createLogForWriting(_ path: String) throws -> any WritableFile {
         guard sediment_install_sigbus_guard() == 0 else { return try createForWriting(path) }
         let fd = try Syscalls.open(path, O_RDWR | O_CREAT | O_TRUNC)
-        return MappedLogFile(path: path, fd: fd)
+        do {
+            if let mapped = try MappedLogFile.make(path: path, fd: fd) { return mapped }
+        } catch {
+            _ = Glibc.close(fd)
+            throw error
+        }
+        return PosixWritableFile(path: path, fd: fd)
     }
 
     public func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
