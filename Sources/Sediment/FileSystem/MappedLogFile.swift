@@ -6,7 +6,7 @@
 //   file: | records ... | zeros reserved by fallocate up to the window's end |
 //                        ^ size (the logical end)
 //
-// Space is reserved one window (1 MiB, aligned) at a time with fallocate, so running out of
+// Space is reserved one window (64 KiB, doubling to 1 MiB) at a time with fallocate, so running out of
 // disk is an error from `append` (ENOSPC), never a SIGBUS in the copy. `close` truncates the
 // file to its logical size; after a crash the reserved tail stays as zeros, which the log
 // reader treats as preallocated space (Record/RecordReader.swift). The copy runs under the
@@ -29,11 +29,17 @@ final class MappedLogFile: WritableFile {
         var window: UnsafeMutableRawPointer?
         var windowStart: UInt64 = 0
         var windowEnd: UInt64 = 0
+        /// The size of the next window: 64 KiB first, doubling up to `windowBytes`, so a small
+        /// log (a small write buffer) reserves little.
+        var nextWindowBytes = MappedLogFile.firstWindowBytes
+        var windowLength: Int { Int(windowEnd - windowStart) }
     }
     private let state: LockedState<State>
 
-    /// Bytes mapped (and reserved) at a time.
+    /// The most bytes mapped (and reserved) at a time.
     static let windowBytes: UInt64 = 1 << 20
+    /// The first window's size.
+    static let firstWindowBytes: UInt64 = 64 << 10
 
     private init(path: String, state: State) {
         self.path = path
@@ -58,7 +64,7 @@ final class MappedLogFile: WritableFile {
     deinit {
         state.withLock { s in
             guard s.fd >= 0 else { return }
-            if let w = s.window { munmap(w, Int(MappedLogFile.windowBytes)) }
+            if let w = s.window { munmap(w, s.windowLength) }
             _ = ftruncate(s.fd, off_t(s.size))
             _ = Glibc.close(s.fd)
         }
@@ -73,7 +79,9 @@ final class MappedLogFile: WritableFile {
             var done = 0
             while done < bytes.count {
                 if s.window == nil || s.size == s.windowEnd { try MappedLogFile.advanceWindow(&s, path: path) }
-                guard let window = s.window else { break }
+                guard let window = s.window else {
+                    throw SedimentError.io(file: path, errno: EIO, message: "no mapped window at offset \(s.size)")
+                }
                 let n = min(bytes.count - done, Int(s.windowEnd - s.size))
                 if sediment_guarded_copy(window + Int(s.size - s.windowStart), source + done, n) != 0 {
                     throw SedimentError.io(file: path, errno: EIO,
@@ -85,10 +93,11 @@ final class MappedLogFile: WritableFile {
         }
     }
 
-    /// Reserves and maps the window that starts at the logical end (a window boundary).
+    /// Reserves and maps the next window, which starts where the last one ended (the logical
+    /// end: a window is left only when full).
     private static func advanceWindow(_ s: inout State, path: String) throws {
-        let start = s.size / MappedLogFile.windowBytes * MappedLogFile.windowBytes
-        let length = MappedLogFile.windowBytes
+        let start = s.windowEnd
+        let length = s.nextWindowBytes
         while true {
             let r = posix_fallocate(s.fd, off_t(start), off_t(length))
             if r == 0 { break }
@@ -96,7 +105,7 @@ final class MappedLogFile: WritableFile {
             throw Syscalls.error("fallocate \(length) bytes at \(start)", path: path, errno: r)
         }
         if let w = s.window {
-            munmap(w, Int(length))
+            munmap(w, s.windowLength)
             s.window = nil
         }
         let p = mmap(nil, Int(length), PROT_READ | PROT_WRITE, MAP_SHARED, s.fd, off_t(start))
@@ -104,6 +113,7 @@ final class MappedLogFile: WritableFile {
         s.window = p
         s.windowStart = start
         s.windowEnd = start + length
+        s.nextWindowBytes = min(2 * length, MappedLogFile.windowBytes)
     }
 
     func sync() throws {
@@ -120,7 +130,7 @@ final class MappedLogFile: WritableFile {
             guard s.fd >= 0 else { return }
             let fd = s.fd
             s.fd = -1
-            if let w = s.window { munmap(w, Int(MappedLogFile.windowBytes)) }
+            if let w = s.window { munmap(w, s.windowLength) }
             s.window = nil
             var failure: SedimentError? = nil
             while ftruncate(fd, off_t(s.size)) != 0 {
