@@ -22,8 +22,6 @@ struct CompactionResult {
     var entriesIn: UInt64 = 0
     /// Entries not written (hidden versions, tombstones with nothing below).
     var entriesDropped: UInt64 = 0
-    /// Entries written with sequence number 0 (visible to every reader, nothing below).
-    var sequencesZeroed: UInt64 = 0
 }
 
 /// Runs one compaction.
@@ -119,7 +117,6 @@ struct CompactionJob {
                     zeroed.removeAll(keepingCapacity: true)
                     zeroed.append(contentsOf: key)
                     zeroed.withUnsafeMutableBytes { $0.storeBytes(of: UInt64(kind).littleEndian, toByteOffset: $0.count - 8, as: UInt64.self) }
-                    result.sequencesZeroed += 1
                     try zeroed.withUnsafeBytes { try writer.add($0, input.value) }
                 } else {
                     try writer.add(key, input.value)

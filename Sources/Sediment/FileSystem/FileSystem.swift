@@ -38,13 +38,6 @@ public protocol WritableFile: AnyObject, Sendable {
     func close() throws
 }
 
-extension FileSystem {
-    /// `createForWriting`: file systems without a faster way to append logs.
-    public func createLogForWriting(_ path: String) throws -> any WritableFile {
-        try createForWriting(path)
-    }
-}
-
 extension WritableFile {
     /// Does nothing: write-back hints are optional.
     public func startWriteback(offset: UInt64, count: UInt64) {}
@@ -89,6 +82,11 @@ public protocol FileSystem: Sendable {
 }
 
 extension FileSystem {
+    /// `createForWriting`: file systems without a faster way to append logs.
+    public func createLogForWriting(_ path: String) throws -> any WritableFile {
+        try createForWriting(path)
+    }
+
     /// Reads a whole file into memory.
     public func readWholeFile(_ path: String) throws -> [UInt8] {
         let file = try openForReading(path)

@@ -122,10 +122,9 @@ struct BlockReader {
     /// bytes of `stored`, compressed as `typeByte` says) into a fresh buffer the caller owns.
     private func decompressStored(_ stored: UnsafeMutableRawBufferPointer, _ typeByte: UInt8,
                                   _ handle: BlockHandle) throws -> (buffer: UnsafeMutableRawBufferPointer, count: Int) {
-        let (raw, count) = try BlockCompression.decompressToBuffer(
+        try BlockCompression.decompressToBuffer(
             UnsafeRawBufferPointer(rebasing: stored[0..<Int(handle.size)]), type: compressionType(typeByte, handle),
             file: path, offset: handle.offset)
-        return (raw, count)
     }
 
     private func compressionType(_ typeByte: UInt8, _ handle: BlockHandle) throws -> BlockCompressionType {

@@ -33,11 +33,10 @@ final class WriteAheadLog: @unchecked Sendable {
     }
 
     /// Appends one encoded write batch as one record: one `append` (a copy into the mapped
-    /// log, or one `write` system call). Every
-    /// `writebackInterval` bytes the file is asked to start writing the last stretch back
-    /// (RocksDB's `wal_bytes_per_sync`), so the fdatasync that makes a full log durable at a
-    /// memtable switch, or a synced write's, finds little left to write. This promises nothing
-    /// about durability; only `sync` does.
+    /// log, or one `write` system call). Every `writebackInterval` bytes the file is asked to
+    /// start writing the last stretch back (RocksDB's `wal_bytes_per_sync`), so the fdatasync
+    /// that makes a full log durable at a memtable switch, or a synced write's, finds little
+    /// left to write. This promises nothing about durability; only `sync` does.
     func append(_ batch: [UInt8]) throws {
         try writer.addRecord(batch)
         bytesWritten += UInt64(batch.count)
