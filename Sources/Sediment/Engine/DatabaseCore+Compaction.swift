@@ -118,7 +118,8 @@ extension DatabaseCore {
             s.entriesIn += result.entriesIn
             s.entriesDropped += result.entriesDropped
             state.stats.levels[c.outputLevel] = s
-            deleteObsoleteFiles()
+            monitor.broadcast(.progress)
+            deleteObsoleteFilesOutsideLock()
             return nil
         case .failure(let e):
             // The job removed what it wrote; make sure, and stop protecting the numbers.

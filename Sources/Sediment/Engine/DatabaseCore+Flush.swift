@@ -6,23 +6,14 @@ extension DatabaseCore {
     /// Writes `state.imms[0]` to a table and installs it.
     /// - Precondition: `monitor` is held; `state.imms` is not empty. Releases it while writing.
     func flushOldestMemTable() {
-        let imm = state.imms[0]
+        let immLogNumber = state.imms[0].logNumber
         let number = versions.newFileNumber()
         state.pendingOutputs.insert(number)
         state.flushing = true
-        let liveSnapshots = snapshots.sequences()
-        monitor.unlock()
         let start = Clock.nanoseconds()
-        var result: Result<FileMetadata, SedimentError>
-        do {
-            result = .success(try Flush.writeLevel0Table(imm.table, number: number, directory: path, options: options,
-                                                            snapshots: liveSnapshots))
-        } catch let error as SedimentError {
-            result = .failure(error)
-        } catch {
-            result = .failure(.io(file: FileNames.table(path, number), errno: 0, message: "\(error)"))
-        }
-        monitor.lock()
+        // The memtable is an argument, so it is released as soon as the call returns and only
+        // `state.imms` holds it: its memory goes back when the edit below removes it.
+        let result = writeTableOutsideLock(state.imms[0].table, number: number, snapshots: snapshots.sequences())
         state.flushing = false
         var keepPending = false
         defer { if !keepPending { state.pendingOutputs.remove(number) } }
@@ -31,7 +22,7 @@ extension DatabaseCore {
             var edit = VersionEdit()
             edit.addFile(level: 0, meta)
             // The oldest log still needed is the next memtable's.
-            edit.logNumber = state.imms.count > 1 ? state.imms[1].logNumber : (state.log?.number ?? imm.logNumber + 1)
+            edit.logNumber = state.imms.count > 1 ? state.imms[1].logNumber : (state.log?.number ?? immLogNumber + 1)
             edit.prevLogNumber = 0
             versions.lastSequence = state.lastSequence
             do {
@@ -44,7 +35,8 @@ extension DatabaseCore {
                 state.stats.flushes += 1
                 state.stats.flushBytes += meta.size
                 state.stats.flushNanoseconds += Clock.nanoseconds() - start
-                deleteObsoleteFiles()
+                monitor.broadcast(.progress)   // writers waiting for room need not wait for the removals
+                deleteObsoleteFilesOutsideLock()
             } catch let error as SedimentError {
                 // The edit may have reached the disk (a failed sync leaves that unknown, a failed
                 // directory sync after CURRENT's rename too): keep the table, or a reopen could
@@ -57,6 +49,22 @@ extension DatabaseCore {
             }
         case .failure(let error):
             state.backgroundError = error
+        }
+    }
+
+    /// Writes `mem` to level-0 table `number` with `monitor` released.
+    /// - Precondition: `monitor` is held; it is held again on return.
+    private func writeTableOutsideLock(_ mem: MemTable, number: UInt64,
+                                      snapshots liveSnapshots: [SequenceNumber]) -> Result<FileMetadata, SedimentError> {
+        monitor.unlock()
+        defer { monitor.lock() }
+        do {
+            return .success(try Flush.writeLevel0Table(mem, number: number, directory: path, options: options,
+                                                        snapshots: liveSnapshots))
+        } catch let error as SedimentError {
+            return .failure(error)
+        } catch {
+            return .failure(.io(file: FileNames.table(path, number), errno: 0, message: "\(error)"))
         }
     }
 }

@@ -51,7 +51,8 @@ enum Flush {
                 smallestSeq = min(smallestSeq, seq)
                 largestSeq = max(largestSeq, seq)
                 try builder.add(key, it.value)
-                largest = Array(key)
+                largest.removeAll(keepingCapacity: true)
+                largest.append(contentsOf: key)
                 it.next()
             }
             let size = try builder.finish()
