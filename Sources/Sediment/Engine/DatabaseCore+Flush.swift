@@ -28,6 +28,7 @@ extension DatabaseCore {
             do {
                 try versions.logAndApply(edit)
                 state.imms.removeFirst()
+                hugePageGate.set(open: state.imms.isEmpty)
                 noteVersionInstalled()
                 ensureLevelStats(0)
                 state.stats.levels[0].bytesWritten += meta.size

@@ -257,7 +257,8 @@ extension DatabaseCore {
                 try? old.close()
             }
             state.log = newLog
-            state.mem = MemTable(arenaBlockSize: arenaBlockSize(for: options), prefaultBudget: options.writeBufferSize)
+            hugePageGate.set(open: state.imms.isEmpty)
+            state.mem = makeMemTable()
             mustSwitch = false
             monitor.broadcast(.work)
             return

@@ -20,6 +20,9 @@ final class DatabaseCore: @unchecked Sendable {
     let tableCache: TableCache
     let blockCache: BlockCache?
     let snapshots = SnapshotList()
+    /// Closed while a memtable waits for its flush: the new memtable's chunks then use small
+    /// pages (HugePageGate.swift). Set under `monitor`.
+    let hugePageGate = HugePageGate()
     private let fileLock: any FileLock
     /// Guarded by `monitor`. `@exclusivity(unchecked)`: the monitor already makes every access
     /// exclusive, and the run-time check (swift_beginAccess, ~150 Ir) ran on each of the dozen
@@ -84,7 +87,9 @@ final class DatabaseCore: @unchecked Sendable {
             try TableFeatureCheck.checkLiveTables(versions.current, tableCache)
             let recovered = try Recovery.replayLogs(directory: path, versions: versions, options: options)
             try DatabaseFiles.write(directory: path, options: options, versions: versions)
-            state = DatabaseState(mem: MemTable(arenaBlockSize: arenaBlockSize(for: options), prefaultBudget: options.writeBufferSize), log: recovered.log, lastSequence: recovered.lastSequence)
+            state = DatabaseState(mem: MemTable(arenaBlockSize: arenaBlockSize(for: options), prefaultBudget: options.writeBufferSize,
+                                                 hugePageGate: hugePageGate),
+                                  log: recovered.log, lastSequence: recovered.lastSequence)
             if versions.recoveredTornTail { moveUnreferencedTablesToLost() }
             deleteObsoleteFiles()
             noteVersionInstalled()
@@ -226,5 +231,12 @@ final class DatabaseCore: @unchecked Sendable {
             }
         }
         return files
+    }
+
+    /// A new, empty memtable with this database's chunk size, prefault budget and gate (as the
+    /// first one, made in `init`).
+    func makeMemTable() -> MemTable {
+        MemTable(arenaBlockSize: arenaBlockSize(for: options), prefaultBudget: options.writeBufferSize,
+                 hugePageGate: hugePageGate)
     }
 }

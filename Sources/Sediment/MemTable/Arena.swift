@@ -11,6 +11,8 @@
 //      the one being entered and moves the stop on. Every allocation lies inside one chunk.
 //   3. `memoryUsageBytes` is the sum of every chunk's size plus the chunk list's bookkeeping;
 //      it only grows.
+//   4. A chunk taken while the HugePageGate is closed is in `smallPageChunks` until the next
+//      chunk taken with the gate open hands it to `collapse`; such a chunk is never prefaulted.
 //
 // Thread-safety: one allocating thread at a time (the memtable's single writer). The memory
 // usage counter is an `Atomic`, so any thread may read it while the writer allocates.
@@ -41,10 +43,20 @@ final class Arena {
     private var prefaultedPage = 0
     /// Where prefault requests go.
     private let prefault: (UnsafeMutableRawPointer, Int) -> Void
+    /// Where collapse requests for small-page chunks go.
+    private let collapse: (UnsafeMutableRawPointer, Int) -> Void
     /// Prefaulting stops once `memoryUsage` reaches this.
     private let prefaultBudget: Int
     /// Bytes held by the arena; readable from any thread.
     private let memoryUsageBytes = Atomic<Int>(0)
+    /// Says whether a new chunk may use huge pages; nil: always.
+    private let hugePageGate: HugePageGate?
+    /// True when the current regular chunk was given small pages by the closed gate (it is
+    /// not prefaulted then).
+    private var currentChunkHeldBack = false
+    /// Huge-page-sized chunks mapped with 4 KiB pages while the gate was closed, to be
+    /// collapsed once it opens.
+    private var smallPageChunks: [(address: UnsafeMutableRawPointer, size: Int)] = []
 
     /// The largest alignment `allocate` supports (chunks are allocated with it).
     static let maxAlignment = 16
@@ -56,9 +68,18 @@ final class Arena {
     /// pages, so from 4 MiB chunks up), the arena asks `prefault` to populate page k + 1 of a
     /// chunk when the writer enters page k, so that the writer rarely faults a page itself.
     /// No page is prefaulted once the arena holds `prefaultBudget` bytes or more.
+    ///
+    /// With a `hugePageGate`, a huge-page-sized chunk taken while the gate is closed is mapped
+    /// with 4 KiB pages and not prefaulted; when a chunk is next taken with the gate open, the
+    /// earlier small-page chunks are handed to `collapse` (by default the PagePrefaulter, which
+    /// asks the kernel to rebuild them as huge pages).
     init(chunkSizeBytes: Int = 1 << 20, prefaultPageBytes: Int = Arena.hugePageBytes, prefaultBudget: Int = .max,
-         prefault: @escaping (UnsafeMutableRawPointer, Int) -> Void = { PagePrefaulter.shared.request($0, count: $1) }) {
+         hugePageGate: HugePageGate? = nil,
+         prefault: @escaping (UnsafeMutableRawPointer, Int) -> Void = { PagePrefaulter.shared.request($0, count: $1) },
+         collapse: @escaping (UnsafeMutableRawPointer, Int) -> Void = { PagePrefaulter.shared.requestCollapse($0, count: $1) }) {
         self.prefaultBudget = prefaultBudget
+        self.hugePageGate = hugePageGate
+        self.collapse = collapse
         self.chunkSizeBytes = max(chunkSizeBytes, 256)
         let pages = prefaultPageBytes > 0 && self.chunkSizeBytes % prefaultPageBytes == 0
             ? self.chunkSizeBytes / prefaultPageBytes : 0
@@ -120,7 +141,8 @@ final class Arena {
         if byteCount > chunkSizeBytes / 4 {
             return newChunk(byteCount: byteCount)
         }
-        let chunk = newChunk(byteCount: chunkSizeBytes)
+        let (chunk, heldBack) = newChunkReportingGate(byteCount: chunkSizeBytes)
+        currentChunkHeldBack = heldBack
         current = chunk + byteCount
         chunkStart = chunk
         prefaultedPage = 0
@@ -133,7 +155,7 @@ final class Arena {
     private func setStop() {
         guard let current, let chunkStart else { return }
         let offset = current - chunkStart
-        guard prefaultPageBytes > 0 else {
+        guard prefaultPageBytes > 0 && !currentChunkHeldBack else {
             remainingBytes = chunkSizeBytes - offset
             return
         }
@@ -150,23 +172,41 @@ final class Arena {
     /// transparent huge pages: a memtable's random walks then miss the TLB far less.
     static let hugePageBytes = 2 << 20
 
-    /// Allocates a chunk from the system and accounts for it. Huge-page chunks are mapped
-    /// (2 MiB-aligned, `MADV_HUGEPAGE`); others, or a huge one whose mapping fails, come from
-    /// malloc.
+    /// Allocates a chunk from the system and accounts for it.
     private func newChunk(byteCount: Int) -> UnsafeMutableRawPointer {
-        let huge = byteCount >= Arena.hugePageBytes && byteCount % Arena.hugePageBytes == 0
+        newChunkReportingGate(byteCount: byteCount).chunk
+    }
+
+    /// Allocates a chunk from the system and accounts for it. Huge-page-sized chunks are
+    /// mapped 2 MiB-aligned and marked `MADV_HUGEPAGE`, unless the gate is closed (then
+    /// `heldBack` is true and the chunk keeps small pages); others, or a huge one whose mapping
+    /// fails, come from malloc.
+    private func newChunkReportingGate(byteCount: Int) -> (chunk: UnsafeMutableRawPointer, heldBack: Bool) {
+        let hugeSized = byteCount >= Arena.hugePageBytes && byteCount % Arena.hugePageBytes == 0
+        let gateOpen = hugePageGate?.isOpen ?? true
+        if hugeSized && gateOpen && !smallPageChunks.isEmpty {
+            for c in smallPageChunks { collapse(c.address, c.size) }
+            smallPageChunks.removeAll()
+        }
         let chunk: UnsafeMutableRawPointer
-        if huge, let mapped = Arena.mapAligned(byteCount: byteCount, alignment: Arena.hugePageBytes) {
+        var heldBack = false
+        if hugeSized, let mapped = Arena.mapAligned(byteCount: byteCount, alignment: Arena.hugePageBytes) {
             mappedChunks.append((mapped, byteCount))
             chunk = mapped
+            if gateOpen {
+                _ = madvise(chunk, byteCount, MADV_HUGEPAGE)
+            } else {
+                smallPageChunks.append((mapped, byteCount))
+                heldBack = true
+            }
         } else {
             chunk = UnsafeMutableRawPointer.allocate(byteCount: byteCount,
-                                                     alignment: huge ? Arena.hugePageBytes : Arena.maxAlignment)
+                                                     alignment: hugeSized ? Arena.hugePageBytes : Arena.maxAlignment)
             chunks.append(chunk)
+            if hugeSized { _ = madvise(chunk, byteCount, MADV_HUGEPAGE) }
         }
-        if huge { _ = madvise(chunk, byteCount, MADV_HUGEPAGE) }
         memoryUsageBytes.add(byteCount + MemoryLayout<UnsafeMutableRawPointer>.stride, ordering: .relaxed)
-        return chunk
+        return (chunk, heldBack)
     }
 
     /// `byteCount` bytes of fresh anonymous memory aligned to `alignment` (a power of two, a

@@ -9,6 +9,12 @@
 // after its arena died is harmless. On an older kernel madvise fails with EINVAL and the writer
 // faults its pages itself, as before.
 //
+// It also collapses ranges into huge pages on request (madvise MADV_HUGEPAGE, then MADV_COLLAPSE,
+// Linux 6.1+): the arena's chunks that were mapped with small pages while a flush was pending
+// (HugePageGate.swift). The same reasoning holds: an unmapped range fails with ENOMEM, and a
+// reused one keeps its contents (collapsing copies them) and merely becomes huge-page eligible.
+// On an older kernel the collapse fails with EINVAL and the chunk keeps its small pages.
+//
 // Thread-safety: `request` may be called from any thread; the queue is guarded by a Monitor.
 import Glibc
 
@@ -22,7 +28,7 @@ final class PagePrefaulter: @unchecked Sendable {
 
     private let monitor = Monitor()
     // Guarded by `monitor`.
-    private var queue: [(address: UInt, count: Int)] = []
+    private var queue: [(address: UInt, count: Int, collapse: Bool)] = []
     private var started = false
     private var thread: BackgroundThread?
     /// Ranges populated (successfully or not); for tests.
@@ -33,6 +39,16 @@ final class PagePrefaulter: @unchecked Sendable {
     /// Asks the helper to populate `count` bytes at `address` for writing. Returns at once;
     /// drops the request when the queue is full or the thread cannot be started.
     func request(_ address: UnsafeMutableRawPointer, count: Int) {
+        enqueue(address, count: count, collapse: false)
+    }
+
+    /// Asks the helper to rebuild `count` bytes at `address` (2 MiB-aligned) as huge pages.
+    /// Returns at once; dropped like `request` when the queue is full.
+    func requestCollapse(_ address: UnsafeMutableRawPointer, count: Int) {
+        enqueue(address, count: count, collapse: true)
+    }
+
+    private func enqueue(_ address: UnsafeMutableRawPointer, count: Int, collapse: Bool) {
         monitor.withLock {
             if !started {
                 started = true
@@ -40,7 +56,7 @@ final class PagePrefaulter: @unchecked Sendable {
                 do { try t.start(); thread = t } catch { return }
             }
             guard thread != nil, queue.count < PagePrefaulter.queueLimit else { return }
-            queue.append((UInt(bitPattern: address), count))
+            queue.append((UInt(bitPattern: address), count, collapse))
             monitor.broadcast(.work)
         }
     }
@@ -50,13 +66,18 @@ final class PagePrefaulter: @unchecked Sendable {
 
     private func run() {
         while true {
-            let next: (address: UInt, count: Int) = monitor.withLock {
+            let next: (address: UInt, count: Int, collapse: Bool) = monitor.withLock {
                 while queue.isEmpty { monitor.wait(for: .work) }
                 busy = true
                 return queue.removeFirst()
             }
             if let p = UnsafeMutableRawPointer(bitPattern: next.address) {
-                _ = madvise(p, next.count, PagePrefaulter.populateWrite)
+                if next.collapse {
+                    _ = madvise(p, next.count, MADV_HUGEPAGE)
+                    _ = madvise(p, next.count, PagePrefaulter.collapse)
+                } else {
+                    _ = madvise(p, next.count, PagePrefaulter.populateWrite)
+                }
             }
             monitor.withLock {
                 completed += 1
@@ -75,4 +96,6 @@ final class PagePrefaulter: @unchecked Sendable {
 
     /// MADV_POPULATE_WRITE (23 in Linux's uapi headers).
     static let populateWrite: Int32 = 23
+    /// MADV_COLLAPSE (25 in Linux's uapi headers).
+    static let collapse: Int32 = 25
 }

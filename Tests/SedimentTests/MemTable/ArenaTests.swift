@@ -112,6 +112,57 @@ import SedimentTestSupport
         #expect(recorder.requests.map(\.address) == [1, 2, 3].map { firstChunk + $0 * page })
     }
 
+    @Test func chunksTakenWhileTheGateIsClosedAreNotPrefaultedAndAreCollapsedOnceItOpens() {
+        let prefaults = Recorder()
+        let collapses = Recorder()
+        let gate = HugePageGate()
+        let chunk = 2 * Arena.hugePageBytes
+        let arena = Arena(chunkSizeBytes: chunk, hugePageGate: gate,
+                          prefault: { p, n in prefaults.requests.append((Int(bitPattern: p), n)) },
+                          collapse: { p, n in collapses.requests.append((Int(bitPattern: p), n)) })
+        var written: [(UnsafeMutableRawPointer, UInt8)] = []
+        func fill(until usage: Int) {
+            while arena.memoryUsage < usage || written.count % 700 != 699 {
+                let p = arena.allocate(byteCount: 4000, alignment: 16)
+                let v = UInt8(written.count & 0xFF)
+                p.initializeMemory(as: UInt8.self, repeating: v, count: 4000)
+                written.append((p, v))
+            }
+        }
+        // Gate closed: a chunk with small pages, filled past its first 2 MiB, asks for nothing.
+        gate.set(open: false)
+        #expect(!gate.isOpen)
+        fill(until: chunk)
+        let first = Int(bitPattern: written[0].0)
+        #expect(first % Arena.hugePageBytes == 0)
+        #expect(prefaults.requests.isEmpty)
+        #expect(collapses.requests.isEmpty)
+        // Gate open: the next chunk is a huge-page one (its second page is prefaulted) and the
+        // small-page chunk is handed over for collapsing, once.
+        gate.set(open: true)
+        fill(until: 2 * chunk)
+        fill(until: 3 * chunk)
+        #expect(collapses.requests.count == 1)
+        #expect(collapses.requests.first?.address == first)
+        #expect(collapses.requests.first?.count == chunk)
+        #expect(prefaults.requests.count == 2)
+        #expect(prefaults.requests.allSatisfy { $0.count == Arena.hugePageBytes && $0.address != first + Arena.hugePageBytes })
+        #expect(written.allSatisfy { p, v in p.load(as: UInt8.self) == v && p.load(fromByteOffset: 3999, as: UInt8.self) == v })
+    }
+
+    @Test func collapsingKeepsContentsAndSurvivesUnmappedRanges() throws {
+        let size = 2 * Arena.hugePageBytes
+        let mapped = try #require(Arena.mapAligned(byteCount: size, alignment: Arena.hugePageBytes))
+        for i in stride(from: 0, to: size, by: 4096) { mapped.storeBytes(of: UInt8(i / 4096 & 0xFF), toByteOffset: i, as: UInt8.self) }
+        PagePrefaulter.shared.requestCollapse(mapped, count: size)
+        PagePrefaulter.shared.drain()
+        #expect(stride(from: 0, to: size, by: 4096).allSatisfy { mapped.load(fromByteOffset: $0, as: UInt8.self) == UInt8($0 / 4096 & 0xFF) })
+        munmap(mapped, size)
+        // A range that is gone by the time the helper gets to it is skipped.
+        PagePrefaulter.shared.requestCollapse(mapped, count: size)
+        PagePrefaulter.shared.drain()
+    }
+
     @Test func hugeChunksAreMappedAlignedAndHoldTheirBytes() throws {
         let mapped = try #require(Arena.mapAligned(byteCount: 4 << 20, alignment: Arena.hugePageBytes))
         #expect(Int(bitPattern: mapped) % Arena.hugePageBytes == 0)
