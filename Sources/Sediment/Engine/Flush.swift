@@ -24,8 +24,9 @@ enum Flush {
         let path = FileNames.table(directory, number)
         let file = try fs.createForWriting(path)
         do {
+            // Every user key in the memtable reaches the table (its newest version at least).
             let builder = TableBuilder(file: file, options: TableBuilderOptions(options),
-                                       creationTime: Clock.unixSeconds())
+                                       creationTime: Clock.unixSeconds(), plannedFilterKeys: mem.distinctUserKeys)
             let it = mem.makeIterator()
             it.seekToFirst()
             var smallest: [UInt8] = []

@@ -129,6 +129,9 @@ import Synchronization
     /// The number of entries added.
     @_spi(Internals) public var count: Int { list.count }
 
+    /// The number of distinct user keys added (every version and deletion of a key counts once).
+    @_spi(Internals) public var distinctUserKeys: Int { list.distinctUserKeys }
+
     /// True when no entry has been added.
     @_spi(Internals) public var isEmpty: Bool { list.count == 0 }
 

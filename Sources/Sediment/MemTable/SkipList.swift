@@ -38,6 +38,9 @@ final class SkipList {
     private let maxHeight = Atomic<Int>(1)
     /// Entries inserted so far.
     private let entryCount = Atomic<Int>(0)
+    /// Distinct user keys among them (an entry whose level-0 neighbour has its user key is not
+    /// counted).
+    private let userKeyCount = Atomic<Int>(0)
     /// Writer-only state of the deterministic height generator (xorshift64*).
     private var randomState: UInt64
     /// Writer-only scratch: the predecessor at each level found by `insert`'s search. After an
@@ -67,6 +70,9 @@ final class SkipList {
 
     /// The number of entries inserted; safe from any thread.
     var count: Int { entryCount.load(ordering: .relaxed) }
+
+    /// The number of distinct user keys inserted; safe from any thread.
+    var distinctUserKeys: Int { userKeyCount.load(ordering: .relaxed) }
 
     /// Allocates a node of `height` links with room for an `entryByteCount`-byte entry, writes
     /// its height, and returns its address. Links and entry are left for the caller to fill.
@@ -131,6 +137,12 @@ final class SkipList {
             for level in currentHeight..<height { splice[level] = head }
             maxHeight.store(height, ordering: .relaxed)
         }
+        // Versions of one user key are adjacent at level 0; the search compared both neighbours.
+        let before = splice[0]
+        let after = before.link(0).pointee.load(ordering: .relaxed)
+        let repeatsKey = (before != head && SkipList.sameUserKey(before, keyInArena))
+            || (after.map { SkipList.sameUserKey(SkipListNode(address: $0), keyInArena) } ?? false)
+        if !repeatsKey { userKeyCount.add(1, ordering: .relaxed) }
         for level in 0..<height {
             let predecessor = splice[level]
             let successor = predecessor.link(level).pointee.load(ordering: .relaxed)
@@ -142,6 +154,14 @@ final class SkipList {
         }
         lastInserted = node
         entryCount.add(1, ordering: .relaxed)
+    }
+
+    /// True when `node`'s user key is `userKey`.
+    @inline(__always)
+    private static func sameUserKey(_ node: SkipListNode, _ userKey: UnsafeRawBufferPointer) -> Bool {
+        let key = node.internalKey
+        return key.count - 8 == userKey.count
+            && compareBytes(UnsafeRawBufferPointer(rebasing: key[0..<key.count - 8]), userKey) == 0
     }
 
     /// True when the splice left by the last insert already holds `key`'s predecessor at every

@@ -15,6 +15,13 @@
 // bits/key). Builder: not thread-safe. Reader: immutable, thread-safe.
 
 /// Builds a FastLocalBloom filter from user keys, in the order they are added.
+///
+/// The bit array's size depends on the number of distinct keys, so by default the builder keeps
+/// every key's hash until `finish`. Given the number of distinct keys up front (`plannedKeys`,
+/// which a flush knows from its memtable), it sizes the array at once and sets each key's bits
+/// as the key arrives: the same bytes, without 8 bytes per key held during the build. A planned
+/// count that turns out wrong still gives a correct filter (every added key's bits are set; the
+/// reader takes the size from the block), only not RocksDB's size for the keys it holds.
 struct BloomFilterBuilder {
     /// Bits per key in thousandths (RocksDB's millibits_per_key).
     let millibitsPerKey: Int
@@ -22,15 +29,21 @@ struct BloomFilterBuilder {
     /// until `finish`, and one growing array would also hold its old copy at every doubling
     /// (a flush of 450K keys peaked at 6 MB, which the allocator kept; DESIGN.md §14).
     private var chunks: [[UInt64]] = []
+    /// The bit array plus metadata, when the key count was planned; nil otherwise.
+    private var planned: [UInt8]?
     private var lastHash: UInt64?
     /// Distinct consecutive keys added so far (RocksDB's num_filter_entries).
     private(set) var count = 0
     private static let chunkCapacity = 8192
 
-    /// A builder for `bitsPerKey` (clamped to RocksDB's [1, 100] range).
-    init(bitsPerKey: Double) {
+    /// A builder for `bitsPerKey` (clamped to RocksDB's [1, 100] range); with `plannedKeys`
+    /// (at least 1) the bit array is sized for that many distinct keys at once.
+    init(bitsPerKey: Double, plannedKeys: Int? = nil) {
         let b = bitsPerKey < 1 ? 1 : (bitsPerKey >= 100 ? 100 : bitsPerKey)
         millibitsPerKey = Int(b * 1000 + 0.500001)
+        if let plannedKeys, plannedKeys > 0 {
+            planned = BloomFilterBuilder.emptyFilter(keys: plannedKeys, millibitsPerKey: millibitsPerKey)
+        }
     }
 
     /// Adds a user key; a key equal to the previous one is counted once.
@@ -39,12 +52,45 @@ struct BloomFilterBuilder {
         guard lastHash != h else { return }
         lastHash = h
         count += 1
+        if planned != nil {
+            let probes = BloomFilterBuilder.numProbes(millibitsPerKey: millibitsPerKey)
+            let len = (planned?.count ?? 5) - 5
+            planned?.withUnsafeMutableBytes { bits in
+                BloomFilterBuilder.setBits(h, probes: probes, lines: UInt64(len >> 6), in: bits)
+            }
+            return
+        }
         if chunks.isEmpty || chunks[chunks.count - 1].count == BloomFilterBuilder.chunkCapacity {
             var chunk: [UInt64] = []
             chunk.reserveCapacity(BloomFilterBuilder.chunkCapacity)
             chunks.append(chunk)
         }
         chunks[chunks.count - 1].append(h)
+    }
+
+    /// A zeroed bit array for `keys` distinct keys followed by the 5-byte metadata.
+    private static func emptyFilter(keys: Int, millibitsPerKey: Int) -> [UInt8] {
+        var raw = (UInt64(keys) * UInt64(millibitsPerKey) + 7999) / 8000
+        raw = min(raw, 0xFFFF_FFC0)
+        let len = Int((raw + 63) & ~63)
+        let probes = BloomFilterBuilder.numProbes(millibitsPerKey: millibitsPerKey)
+        var out = [UInt8](repeating: 0, count: len + 5)
+        out[len] = 0xFF
+        out[len + 1] = 0
+        out[len + 2] = UInt8(probes)
+        return out
+    }
+
+    /// Sets the `probes` bits of hash `h` in a bit array of `lines` 64-byte lines.
+    @inline(__always)
+    private static func setBits(_ h: UInt64, probes: Int, lines: UInt64, in bits: UnsafeMutableRawBufferPointer) {
+        let line = Int((UInt64(UInt32(truncatingIfNeeded: h)) &* lines) >> 32) << 6
+        var p = UInt32(truncatingIfNeeded: h >> 32)
+        for _ in 0..<probes {
+            let bit = Int(p >> 23)
+            bits[line + (bit >> 3)] |= UInt8(1) << UInt8(bit & 7)
+            p = p &* 0x9e37_79b9
+        }
     }
 
     /// RocksDB's FastLocalBloomImpl::ChooseNumProbes.
@@ -69,30 +115,17 @@ struct BloomFilterBuilder {
 
     /// The filter contents (bit array + 5-byte metadata) for the keys added.
     func finish() -> [UInt8] {
-        var raw = (UInt64(count) * UInt64(millibitsPerKey) + 7999) / 8000
-        raw = min(raw, 0xFFFF_FFC0)
-        let len = Int((raw + 63) & ~63)
-        let probes = BloomFilterBuilder.numProbes(millibitsPerKey: millibitsPerKey)
-        var out = [UInt8](repeating: 0, count: len + 5)
+        if let planned { return planned }
+        var out = BloomFilterBuilder.emptyFilter(keys: count, millibitsPerKey: millibitsPerKey)
+        let len = out.count - 5
         if len > 0 {
+            let probes = BloomFilterBuilder.numProbes(millibitsPerKey: millibitsPerKey)
             out.withUnsafeMutableBytes { bits in
-                let lines = UInt64(len >> 6)
                 for chunk in chunks {
-                    for h in chunk {
-                        let line = Int((UInt64(UInt32(truncatingIfNeeded: h)) &* lines) >> 32) << 6
-                        var p = UInt32(truncatingIfNeeded: h >> 32)
-                        for _ in 0..<probes {
-                            let bit = Int(p >> 23)
-                            bits[line + (bit >> 3)] |= UInt8(1) << UInt8(bit & 7)
-                            p = p &* 0x9e37_79b9
-                        }
-                    }
+                    for h in chunk { BloomFilterBuilder.setBits(h, probes: probes, lines: UInt64(len >> 6), in: bits) }
                 }
             }
         }
-        out[len] = 0xFF
-        out[len + 1] = 0
-        out[len + 2] = UInt8(probes)
         return out
     }
 }

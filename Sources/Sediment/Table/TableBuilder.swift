@@ -1,6 +1,7 @@
 // TableBuilder: streams sorted internal keys into a RocksDB-compatible block-based table
 // (format_version 5 footer, crc32c trailers by default). Memory is bounded by one data block,
-// the index (one entry per data block) and the filter's 8 bytes per distinct user key.
+// the index (one entry per data block) and the filter's 8 bytes per distinct user key (or its
+// bit array alone, when the caller plans the key count, as a flush does).
 // See DESIGN.md §6.
 //
 //   | data block 0 | ... | data block n-1 | filter | index | properties | metaindex | footer |
@@ -66,13 +67,19 @@
 
     /// A builder writing to `file` (which should be empty). `creationTime` (seconds since the
     /// epoch) goes into the creation-time properties; 0 for reproducible output.
-    public init(file: any WritableFile, options: TableBuilderOptions, creationTime: UInt64 = 0) {
+    /// - Parameter plannedFilterKeys: the number of distinct user keys the table will hold,
+    ///   when the caller knows it (a flush does): the filter is then built as keys arrive
+    ///   instead of from a list of their hashes (BloomFilterBuilder).
+    public init(file: any WritableFile, options: TableBuilderOptions, creationTime: UInt64 = 0,
+                plannedFilterKeys: Int? = nil) {
         self.file = file
         self.options = options
         self.creationTime = creationTime
         self.compressionType = BlockCompressionType(options.compression)
         self.dataBlock = BlockBuilder(restartInterval: options.blockRestartInterval)
-        if options.bloomBitsPerKey > 0 { filter = BloomFilterBuilder(bitsPerKey: options.bloomBitsPerKey) }
+        if options.bloomBitsPerKey > 0 {
+            filter = BloomFilterBuilder(bitsPerKey: options.bloomBitsPerKey, plannedKeys: plannedFilterKeys)
+        }
         outBuffer.reserveCapacity(1 << 16)
     }
 

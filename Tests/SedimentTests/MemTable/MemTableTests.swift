@@ -2,6 +2,7 @@
 // awkward keys and values, accounting.
 import Testing
 @_spi(Internals) @testable import Sediment
+import SedimentTestSupport
 
 @Suite struct MemTableTests {
     let key: [UInt8] = Array("key".utf8)
@@ -93,6 +94,26 @@ import Testing
         #expect(!mem.isEmpty && mem.count == 1000)
         #expect(mem.approximateMemoryUsage >= initial + 1000 * 60)
         #expect(mem.approximateMemoryUsage < initial + 1000 * 60 * 2)
+    }
+
+    @Test func distinctUserKeysCountEachKeyOnceWhateverItsVersions() {
+        let mem = MemTable(arenaBlockSize: 4096)
+        var rng = SeededRandom(defaultSeed: 0xD15)
+        print("seed \(rng.seed)")
+        var keys = Set<[UInt8]>()
+        for s in 1...3000 {
+            // 500 keys, some prefixes of others; puts and deletions in sequence order.
+            let key = Array("k\(rng.next() % 500)".utf8) + (rng.next() % 3 == 0 ? [] : [0])
+            keys.insert(key)
+            mem.add(sequence: SequenceNumber(s), kind: rng.next() % 5 == 0 ? .deletion : .value, key: key, value: [1])
+            #expect(mem.distinctUserKeys == keys.count)
+        }
+        // A version older than the ones present (recovery order is not guaranteed by the type).
+        let first = keys.sorted { $0.lexicographicallyPrecedes($1) }[0]
+        mem.add(sequence: 0, kind: .value, key: first, value: [2])
+        mem.add(sequence: 9999, kind: .value, key: Array("new".utf8), value: [3])
+        #expect(mem.distinctUserKeys == keys.count + 1)
+        #expect(mem.count == 3002)
     }
 
     /// Fills `mem` with `valueSize`-byte values until `isFull`; returns the bytes of the

@@ -1,5 +1,5 @@
-// BloomFilterTests: RocksDB's Hash64 (XXPH3) known answers, FastLocalBloom geometry and the
-// false-positive rate at 10 bits/key.
+// BloomFilterTests: RocksDB's Hash64 (XXPH3) known answers, FastLocalBloom geometry, the
+// false-positive rate at 10 bits/key, and the planned-count builder against the hash-list one.
 import Testing
 import SedimentTestSupport
 @_spi(Internals) @testable import Sediment
@@ -64,5 +64,38 @@ import SedimentTestSupport
         let rate = Double(positives) / Double(probes)
         print("false-positive rate at 10 bits/key: \(rate)")
         #expect(rate <= 0.012)
+    }
+
+    @Test(arguments: [1, 7, 100, 4096, 25_000])
+    func aBuilderToldTheKeyCountWritesTheSameBytes(_ distinct: Int) {
+        var rng = SeededRandom(defaultSeed: 0xB100 + UInt64(distinct))
+        print("seed \(rng.seed)")
+        // Sorted distinct keys, some repeated consecutively as versions of one key are.
+        let keys = Set((0..<distinct).map { _ in randomBytes(Int(rng.next() % 24) + 1, using: &rng) }).sorted { $0.lexicographicallyPrecedes($1) }
+        var plain = BloomFilterBuilder(bitsPerKey: 10)
+        var planned = BloomFilterBuilder(bitsPerKey: 10, plannedKeys: keys.count)
+        for k in keys {
+            let repeats = rng.next() % 4 == 0 ? 3 : 1
+            for _ in 0..<repeats {
+                k.withUnsafeBytes { plain.add($0) }
+                k.withUnsafeBytes { planned.add($0) }
+            }
+        }
+        #expect(planned.count == keys.count && plain.count == keys.count)
+        #expect(planned.finish() == plain.finish())
+    }
+
+    @Test func aWrongPlannedCountStillFindsEveryKey() {
+        var rng = SeededRandom(defaultSeed: 0xB1F)
+        print("seed \(rng.seed)")
+        let keys = (0..<3000).map { _ in randomBytes(16, using: &rng) }
+        for plannedKeys in [1, 1000, 9000] {
+            var b = BloomFilterBuilder(bitsPerKey: 10, plannedKeys: plannedKeys)
+            for k in keys { k.withUnsafeBytes { b.add($0) } }
+            let f = b.finish()
+            #expect(f.count == BloomFilterBuilder(bitsPerKey: 10, plannedKeys: plannedKeys).finish().count)
+            let reader = FilterBlockReader(contents: f)
+            #expect(keys.allSatisfy { k in k.withUnsafeBytes { reader.mayMatch($0) } }, "planned \(plannedKeys)")
+        }
     }
 }
