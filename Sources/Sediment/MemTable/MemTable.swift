@@ -29,13 +29,13 @@ import Synchronization
     /// An empty memtable whose arena takes memory in `arenaBlockSize`-byte chunks
     /// (default 1 MiB). Pages are prefaulted ahead of the writer only while the arena holds
     /// less than `prefaultBudget` bytes (the write buffer size: the chunk that reaches it is
-    /// the last this memtable fills, so its pages are not faulted in ahead). With a
-    /// `hugePageGate`, chunks taken while it is closed use small pages (HugePageGate.swift).
+    /// the last this memtable fills, so its pages are not faulted in ahead).
     @_spi(Internals) public init(arenaBlockSize: Int = 1 << 20, prefaultBudget: Int = .max) {
         list = SkipList(arena: Arena(chunkSizeBytes: arenaBlockSize, prefaultBudget: prefaultBudget))
     }
 
-    /// An empty memtable as above whose arena asks `hugePageGate` before using huge pages.
+    /// An empty memtable as above whose arena asks `hugePageGate` before using huge pages:
+    /// chunks taken while it is closed use small pages (HugePageGate.swift).
     init(arenaBlockSize: Int, prefaultBudget: Int, hugePageGate: HugePageGate) {
         list = SkipList(arena: Arena(chunkSizeBytes: arenaBlockSize, prefaultBudget: prefaultBudget,
                                      hugePageGate: hugePageGate))
