@@ -31,6 +31,10 @@ struct BloomFilterBuilder {
     private var chunks: [[UInt64]] = []
     /// The bit array plus metadata, when the key count was planned; nil otherwise.
     private var planned: [UInt8]?
+    /// The planned bit array's 64-byte lines (0 when not planned).
+    private var plannedLines: UInt64 = 0
+    /// Bits set per key (RocksDB's ChooseNumProbes for `millibitsPerKey`).
+    private let probes: Int
     private var lastHash: UInt64?
     /// Distinct consecutive keys added so far (RocksDB's num_filter_entries).
     private(set) var count = 0
@@ -41,8 +45,11 @@ struct BloomFilterBuilder {
     init(bitsPerKey: Double, plannedKeys: Int? = nil) {
         let b = bitsPerKey < 1 ? 1 : (bitsPerKey >= 100 ? 100 : bitsPerKey)
         millibitsPerKey = Int(b * 1000 + 0.500001)
+        probes = BloomFilterBuilder.numProbes(millibitsPerKey: millibitsPerKey)
         if let plannedKeys, plannedKeys > 0 {
-            planned = BloomFilterBuilder.emptyFilter(keys: plannedKeys, millibitsPerKey: millibitsPerKey)
+            let filter = BloomFilterBuilder.emptyFilter(keys: plannedKeys, millibitsPerKey: millibitsPerKey)
+            plannedLines = UInt64((filter.count - 5) >> 6)
+            planned = filter
         }
     }
 
@@ -52,11 +59,10 @@ struct BloomFilterBuilder {
         guard lastHash != h else { return }
         lastHash = h
         count += 1
-        if planned != nil {
-            let probes = BloomFilterBuilder.numProbes(millibitsPerKey: millibitsPerKey)
-            let len = (planned?.count ?? 5) - 5
+        if plannedLines != 0 {
+            let probes = probes, lines = plannedLines
             planned?.withUnsafeMutableBytes { bits in
-                BloomFilterBuilder.setBits(h, probes: probes, lines: UInt64(len >> 6), in: bits)
+                BloomFilterBuilder.setBits(h, probes: probes, lines: lines, in: bits)
             }
             return
         }
@@ -119,7 +125,7 @@ struct BloomFilterBuilder {
         var out = BloomFilterBuilder.emptyFilter(keys: count, millibitsPerKey: millibitsPerKey)
         let len = out.count - 5
         if len > 0 {
-            let probes = BloomFilterBuilder.numProbes(millibitsPerKey: millibitsPerKey)
+            let probes = probes
             out.withUnsafeMutableBytes { bits in
                 for chunk in chunks {
                     for h in chunk { BloomFilterBuilder.setBits(h, probes: probes, lines: UInt64(len >> 6), in: bits) }

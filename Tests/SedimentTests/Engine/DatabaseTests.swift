@@ -145,10 +145,8 @@ import SedimentTestSupport
 
     @Test func groupCommitJoinsSyncWriters() throws {
         try withTemporaryDirectory { dir in
-            let fs = FaultInjectionFileSystem()
-            var o = Options()
-            o.fileSystem = fs
-            let db = try Database(path: dir + "/db", options: o)
+            let opened = try openOverFaultInjection(in: dir)
+            let (fs, db) = (opened.fs, opened.db)
             fs.resetCounts()
             let perThread = 50
             runConcurrently(threads: 8) { t in
@@ -165,11 +163,8 @@ import SedimentTestSupport
 
     @Test func loneSyncedWriterAfterAGroupStillSyncsEveryPut() throws {
         try withTemporaryDirectory { dir in
-            let fs = FaultInjectionFileSystem()
-            var o = Options()
-            o.fileSystem = fs
-            let path = dir + "/db"
-            let db = try Database(path: path, options: o)
+            let opened = try openOverFaultInjection(in: dir)
+            let (path, fs, o, db) = (opened.path, opened.fs, opened.options, opened.db)
             // After a burst of synced writers shared fdatasyncs, a lone synced writer gets one
             // fdatasync per put (never a sync skipped because a group just synced), none lost.
             runConcurrently(threads: 8) { t in

@@ -21,10 +21,11 @@ import SedimentTestSupport
 
     /// A fresh database in `dir`/db over a new fault-injecting file system.
     func openFresh(_ dir: String, _ configure: (inout Options) -> Void = { _ in }) throws -> (String, FaultInjectionFileSystem, Database) {
-        let fs = FaultInjectionFileSystem()
-        var o = options(fs)
-        configure(&o)
-        return (dir + "/db", fs, try Database(path: dir + "/db", options: o))
+        let opened = try openOverFaultInjection(in: dir) { o in
+            o.compression = .none
+            configure(&o)
+        }
+        return (opened.path, opened.fs, opened.db)
     }
 
     /// Reopens with faults cleared and requires `expected` exactly, plus clean checksums.

@@ -94,11 +94,8 @@ import SedimentTestSupport
     /// used to open it (so a test can reopen with the same ones).
     func openWithFaultInjection(_ dir: String, _ configure: (inout Options) -> Void = { _ in })
         throws -> (path: String, fs: FaultInjectionFileSystem, options: Options, db: Database) {
-        let fs = FaultInjectionFileSystem()
-        var o = Options()
-        o.fileSystem = fs
-        configure(&o)
-        return (dir + "/db", fs, o, try Database(path: dir + "/db", options: o))
+        let opened = try openOverFaultInjection(in: dir, configure)
+        return (opened.path, opened.fs, opened.options, opened.db)
     }
 
     @Test func dropUnsyncedKeepsEverySyncedWrite() throws {

@@ -8,10 +8,8 @@ import SedimentTestSupport
 @Suite struct HugePageGateTests {
     @Test func aDatabaseClosesTheGateWhileAMemTableWaitsForItsFlush() throws {
         try withMemoryBackedTemporaryDirectory { dir in
-            let fs = FaultInjectionFileSystem()
-            var o = Options()
-            o.fileSystem = fs
-            let db = try Database(path: dir + "/db", options: o)
+            let opened = try openOverFaultInjection(in: dir)
+            let (fs, db) = (opened.fs, opened.db)
             #expect(db.core.hugePageGate.isOpen)
             for i in 0..<100 { try db.put(b("k\(i)"), b("v\(i)")) }
             try db.flush()
