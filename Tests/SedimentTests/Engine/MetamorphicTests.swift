@@ -6,7 +6,8 @@
 // hence every other run's. A failure names its seed, option set and first differing line.
 //
 // Replay one seed with SEDIMENT_SEED=<seed>; SEDIMENT_METAMORPHIC_SEEDS and
-// SEDIMENT_METAMORPHIC_OPS scale the run (25 seeds x 2,000 operations x 8 option sets in CI);
+// SEDIMENT_METAMORPHIC_OPS scale the run (25 seeds x 2,000 operations x 8 option sets in CI;
+// SEDIMENT_METAMORPHIC_FIRST=n starts at the n-th seed);
 // SEDIMENT_METAMORPHIC_SETS=16 adds eight more option sets (zlib with 64-byte blocks, one
 // background job, automatic compactions off, two levels, 1 bloom bit, 64 KiB blocks, a 1 KiB
 // MANIFEST limit, skip-any-corrupted recovery).
@@ -274,11 +275,13 @@ import SedimentTestSupport
     }
 
     /// The seeds to run: SEDIMENT_SEED alone when replaying, else SEDIMENT_METAMORPHIC_SEEDS of them
-    /// (25 in CI). One test case per seed, so Swift Testing runs seeds side by side.
+    /// (25 in CI) from 0x5EED + SEDIMENT_METAMORPHIC_FIRST (0 unless set, so a long run can go on
+    /// where an earlier one stopped). One test case per seed, so Swift Testing runs seeds side by side.
     static var seeds: [UInt64] {
         if ProcessInfo.processInfo.environment["SEDIMENT_SEED"] != nil { return [SeededRandom().seed] }
-        let count = environmentInt("SEDIMENT_METAMORPHIC_SEEDS") ?? 25
-        return (0..<UInt64(count)).map { 0x5EED + $0 }
+        let count = max(0, environmentInt("SEDIMENT_METAMORPHIC_SEEDS") ?? 25)
+        let first = UInt64(max(0, environmentInt("SEDIMENT_METAMORPHIC_FIRST") ?? 0))
+        return (0..<UInt64(count)).map { 0x5EED + first + $0 }
     }
 
     @Test(arguments: seeds)
