@@ -10,6 +10,10 @@ let package = Package(
         .executable(name: "sst_dump", targets: ["SSTDump"]),
         .executable(name: "db_bench", targets: ["DBBench"]),
     ],
+    dependencies: [
+        // Latency histograms for db_bench (nanosecond percentiles).
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
     targets: [
         .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -19,7 +23,7 @@ let package = Package(
             name: "Sediment",
             dependencies: ["CLZ4", "CZlib", "CXXHash", "CSedimentSupport"]
         ),
-        .target(name: "SedimentTools", dependencies: ["Sediment"]),
+        .target(name: "SedimentTools", dependencies: ["Sediment", .product(name: "Histogram", package: "hdrhistogram-swift")]),
         .executableTarget(name: "SSTDump", dependencies: ["SedimentTools"]),
         .executableTarget(name: "DBBench", dependencies: ["SedimentTools"]),
         .target(name: "SedimentTestSupport", dependencies: ["Sediment"], path: "Tests/SedimentTestSupport"),

@@ -1,17 +1,24 @@
-// BenchHistogram: latency histogram in RocksDB's format (monitoring/histogram.cc). Values are
-// whole microseconds. Bucket b holds values v with limit[b-1] < v <= limit[b] (bucket 0: [0, 1]);
-// the limits are 1, 2, then each the previous unrounded value times 1.5, truncated and cut to its
-// two leading digits when above 109 (HistogramBucketMapper). Percentiles interpolate linearly
-// inside their bucket and are clamped to [min, max]. The text form is RocksDB's byte for byte:
+// BenchHistogram: latency histogram in RocksDB's text format (monitoring/histogram.cc), fed with
+// nanoseconds. Each operation's latency goes into an HdrHistogram at three significant digits
+// (exact below 2,048 ns, within 0.1 % above), so percentiles are order statistics of the
+// measured times rather than RocksDB's linear interpolation inside whole-microsecond buckets
+// (which can never put a sub-microsecond P99 below 0.99; DESIGN.md §14 "Latency figures").
+// The text form is RocksDB's line for line:
 //   Count: 1000 Average: 17.5940  StdDev: 298.12
 //   Min: 2  Median: 2.2683  Max: 8280
 //   Percentiles: P50: 2.27 P75: 2.70 P99: 10.00 P99.9: 6600.00 P99.99: 8280.00
 //   ------------------------------------------------------
 //   [       0,       1 ]      346  34.600%  34.600% #######
 //   (       1,       2 ]      574  57.400%  92.000% ###########
+// Average and StdDev are exact (sums of nanoseconds) in microseconds; Min and Max are whole
+// microseconds (truncated), as RocksDB prints them; the bucket table keeps RocksDB's limits:
+// bucket b holds whole-microsecond values v with limit[b-1] < v <= limit[b] (bucket 0: [0, 1]);
+// the limits are 1, 2, then each the previous unrounded value times 1.5, truncated and cut to
+// its two leading digits when above 109 (HistogramBucketMapper).
 // A value type; each worker thread keeps its own and they are merged at the end.
 
 @_spi(Internals) import Sediment
+import Histogram
 
 /// Bucket upper bounds shared by every histogram (RocksDB's HistogramBucketMapper).
 let benchBucketLimits: [UInt64] = {
@@ -32,14 +39,15 @@ let benchBucketLimits: [UInt64] = {
     return limits
 }()
 
-/// A latency histogram of whole microseconds.
+/// A latency histogram fed with nanoseconds, reported in microseconds.
 package struct BenchHistogram: Sendable {
+    /// The longest latency recorded as itself (one hour); longer ones count as this.
+    static let highestTrackableNanos: UInt64 = 3_600_000_000_000
     package private(set) var count: UInt64 = 0
-    private var sum: UInt64 = 0
-    private var sumSquares: Double = 0
-    private var minValue: UInt64 = .max
-    private var maxValue: UInt64 = 0
-    private var buckets = [UInt64](repeating: 0, count: benchBucketLimits.count)
+    private var sumNanos: UInt64 = 0
+    private var sumSquaresMicros: Double = 0
+    private var values = Histogram<UInt64>(highestTrackableValue: BenchHistogram.highestTrackableNanos,
+                                           numberOfSignificantValueDigits: .three)
 
     /// An empty histogram.
     package init() {}
@@ -65,62 +73,65 @@ package struct BenchHistogram: Sendable {
         return lo
     }
 
-    /// Records one value (microseconds).
-    package mutating func add(_ micros: UInt64) {
-        buckets[Self.bucketIndex(micros)] += 1
+    /// Records one latency in nanoseconds.
+    @inline(__always)
+    package mutating func add(nanos: UInt64) {
+        let v = Swift.min(nanos, Self.highestTrackableNanos)
+        values.record(v)
         count += 1
-        sum &+= micros
-        sumSquares += Double(micros) * Double(micros)
-        minValue = Swift.min(minValue, micros)
-        maxValue = Swift.max(maxValue, micros)
+        sumNanos &+= v
+        let micros = Double(v) * 1e-3
+        sumSquaresMicros += micros * micros
+    }
+
+    /// Records one latency in whole microseconds.
+    package mutating func add(_ micros: UInt64) {
+        add(nanos: micros &* 1000)
     }
 
     /// Adds every value of `other`.
     package mutating func merge(_ other: BenchHistogram) {
-        for i in buckets.indices { buckets[i] += other.buckets[i] }
+        values.add(other.values)
         count += other.count
-        sum &+= other.sum
-        sumSquares += other.sumSquares
-        minValue = Swift.min(minValue, other.minValue)
-        maxValue = Swift.max(maxValue, other.maxValue)
+        sumNanos &+= other.sumNanos
+        sumSquaresMicros += other.sumSquaresMicros
     }
 
-    /// The mean, 0 when empty.
-    package var average: Double { count == 0 ? 0 : Double(sum) / Double(count) }
+    /// The mean in microseconds, 0 when empty.
+    package var average: Double { count == 0 ? 0 : Double(sumNanos) * 1e-3 / Double(count) }
 
-    /// The population standard deviation, 0 when empty.
+    /// The population standard deviation in microseconds, 0 when empty.
     package var standardDeviation: Double {
         guard count > 0 else { return 0 }
         let n = Double(count)
-        let s = Double(sum)
-        let variance = (sumSquares * n - s * s) / (n * n)
+        let s = Double(sumNanos) * 1e-3
+        let variance = (sumSquaresMicros * n - s * s) / (n * n)
         return variance > 0 ? variance.squareRoot() : 0
     }
 
-    /// The smallest value, 0 when empty.
-    package var min: UInt64 { count == 0 ? 0 : minValue }
-    /// The largest value, 0 when empty.
-    package var max: UInt64 { count == 0 ? 0 : maxValue }
+    /// The smallest value in whole microseconds, 0 when empty.
+    package var min: UInt64 { count == 0 ? 0 : values.min / 1000 }
+    /// The largest value in whole microseconds, 0 when empty.
+    package var max: UInt64 { count == 0 ? 0 : values.max / 1000 }
 
-    /// The value below which `p` percent of the values fall, interpolated inside its bucket and
-    /// clamped to [min, max] (HistogramStat::Percentile).
+    /// The latency in microseconds that `p` percent of the operations took at most: the
+    /// ceil(p/100 x count)-th smallest, to three significant digits (the middle of the
+    /// HdrHistogram sub-bucket holding it, clamped to the smallest and largest recorded).
     package func percentile(_ p: Double) -> Double {
-        let threshold = Double(count) * (p / 100)
-        var cumulative: UInt64 = 0
-        for (i, n) in buckets.enumerated() {
-            cumulative += n
-            if Double(cumulative) >= threshold {
-                let left = i == 0 ? 0 : Double(benchBucketLimits[i - 1])
-                let right = Double(benchBucketLimits[i])
-                let before = cumulative - n
-                let pos = n == 0 ? 0 : (threshold - Double(before)) / Double(n)
-                var r = left + (right - left) * pos
-                if r < Double(min) { r = Double(min) }
-                if r > Double(max) { r = Double(max) }
-                return r
-            }
+        guard count > 0 else { return 0 }
+        let v = values.valueAtPercentile(p)
+        let mid = Swift.max(Swift.min(values.medianEquivalentForValue(v), values.max), values.min)
+        return Double(mid) * 1e-3
+    }
+
+    /// Operations per RocksDB bucket (whole microseconds; a sub-bucket of the HdrHistogram
+    /// counts in the bucket of its middle value).
+    private var rocksBuckets: [UInt64] {
+        var buckets = [UInt64](repeating: 0, count: benchBucketLimits.count)
+        for v in values.recordedValues() {
+            buckets[Self.bucketIndex(values.medianEquivalentForValue(v.value) / 1000)] += UInt64(v.count)
         }
-        return Double(max)
+        return buckets
     }
 
     /// RocksDB's text form: summary lines, percentiles, a rule, then the non-empty buckets.
@@ -133,7 +144,7 @@ package struct BenchHistogram: Sendable {
         guard count > 0 else { return out }
         let mult = 100.0 / Double(count)
         var cumulative: UInt64 = 0
-        for (i, n) in buckets.enumerated() where n > 0 {
+        for (i, n) in rocksBuckets.enumerated() where n > 0 {
             cumulative += n
             let left = i == 0 ? 0 : benchBucketLimits[i - 1]
             var line = (i == 0 ? "[ " : "( ") + pad("\(left)", 7) + ", " + pad("\(benchBucketLimits[i])", 7) + " ] "

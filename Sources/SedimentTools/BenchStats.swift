@@ -1,7 +1,7 @@
 // BenchStats: one worker thread's figures for one benchmark, kept as RocksDB's db_bench keeps
 // them (class Stats in tools/db_bench_tool.cc), and the report line built from them:
-//   - `finishedOps` counts operations, records each one's latency in whole microseconds (only
-//     with --histogram), prints "... finished N ops" progress on stderr at RocksDB's schedule
+//   - `finishedOps` counts operations, records each one's latency in nanoseconds (only with
+//     --histogram; RocksDB records whole microseconds, BenchHistogram says why), prints "... finished N ops" progress on stderr at RocksDB's schedule
 //     (100, 200, ... 1000, 1500, ... 5000, 6000, ...) and, with --stats_interval(_seconds), the
 //     periodic "YYYY/MM/DD-HH:MM:SS  ... thread T: (a,b) ops and (c,d) ops/second in (e,f) seconds"
 //     line on stderr, as RocksDB does;
@@ -53,7 +53,8 @@ package struct BenchStats: Sendable {
     var statsInterval: UInt64 = 0
     var statsIntervalSeconds: UInt64 = 0
     var nextReport: UInt64 = 100
-    var lastOpFinish: UInt64 = 0
+    /// When the last operation finished, in nanoseconds (for --histogram).
+    var lastOpFinishNanos: UInt64 = 0
     var lastReportDone: UInt64 = 0
     var lastReportFinish: UInt64 = 0
     /// Called with no arguments on thread 0 at each interval report (--stats_per_interval).
@@ -78,7 +79,7 @@ package struct BenchStats: Sendable {
     mutating func start() {
         startMicros = nowMicros()
         finishMicros = startMicros
-        lastOpFinish = startMicros
+        lastOpFinishNanos = nowNanos()
         lastReportFinish = startMicros
     }
 
@@ -91,9 +92,9 @@ package struct BenchStats: Sendable {
     /// Counts `count` finished operations (FinishedOps).
     mutating func finishedOps(_ count: UInt64) {
         if histogramEnabled {
-            let now = nowMicros()
-            histogram.add(now &- lastOpFinish)
-            lastOpFinish = now
+            let now = nowNanos()
+            histogram.add(nanos: now &- lastOpFinishNanos)
+            lastOpFinishNanos = now
         }
         done += count
         guard done >= nextReport, progressReports else { return }
@@ -163,6 +164,14 @@ package struct BenchStats: Sendable {
         }
         return out
     }
+}
+
+/// Nanoseconds from a monotonic clock.
+@inline(__always)
+func nowNanos() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
 }
 
 /// Microseconds from a monotonic clock.

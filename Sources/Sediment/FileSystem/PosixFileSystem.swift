@@ -173,6 +173,16 @@ final class PosixRandomAccessFile: RandomAccessFile {
         return count
     }
 
+    /// Where `count` bytes at `offset` sit in the file's mapping, when the file is mapped and
+    /// they lie inside it; nil otherwise (never maps). For prefetch hints only: a load through
+    /// the address would bypass the SIGBUS guard (a prefetch instruction never faults).
+    func mappedAddressForPrefetch(at offset: UInt64, count: Int) -> UnsafeRawPointer? {
+        let address = mapAddress.load(ordering: .acquiring)
+        let length = mapLength.load(ordering: .relaxed)
+        guard address > 1, count >= 0, offset <= UInt64(length), count <= length - Int(offset) else { return nil }
+        return UnsafeRawPointer(bitPattern: address).map { $0 + Int(offset) }
+    }
+
     /// Maps the file (once, under `mapLock`) and returns the address, or 1.
     private func makeMapping() -> UInt {
         mapLock.withLock { tried in

@@ -146,6 +146,17 @@ import Synchronization
         return (b, !cacheable)
     }
 
+    /// The mapped bytes of the block that follows the one at `handle` in the file (assumed the
+    /// same size, clipped to the table's data), for a cursor to prefetch while it walks the
+    /// block at `handle`; nil when the file is not mapped. A hint only: never read through it.
+    func mappedBytesAfter(_ handle: BlockHandle) -> UnsafeRawBufferPointer? {
+        guard let mapped = file as? PosixRandomAccessFile else { return nil }
+        let start = handle.offset &+ handle.size &+ UInt64(blockTrailerSize)
+        guard start < blocksEnd else { return nil }
+        let count = Int(min(handle.size &+ UInt64(blockTrailerSize), blocksEnd - start))
+        return mapped.mappedAddressForPrefetch(at: start, count: count).map { UnsafeRawBufferPointer(start: $0, count: count) }
+    }
+
     /// The bytes the stored block at `handle` and its trailer take.
     /// - Throws: `.corruption` when the handle runs past the table's data.
     func storedBlockBytes(_ handle: BlockHandle) throws -> Int { try io.checkedCount(handle) }

@@ -80,6 +80,30 @@ private func mapped(_ file: any RandomAccessFile, at offset: Int, count: Int) th
         }
     }
 
+    @Test func prefetchAddressesExistOnlyInsideTheMapping() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/t"
+            let bytes = pattern(3 * 4096 + 123)
+            try write(bytes, to: path)
+            guard let file = try PosixFileSystem().openForReading(path) as? PosixRandomAccessFile else {
+                Issue.record("PosixFileSystem opened something else")
+                return
+            }
+            // Never maps by itself: nothing before the first mapped read.
+            #expect(file.mappedAddressForPrefetch(at: 0, count: 1) == nil)
+            _ = try mapped(file, at: 0, count: 1)
+            guard let p = file.mappedAddressForPrefetch(at: 5000, count: 100) else {
+                Issue.record("no address inside the mapping")
+                return
+            }
+            #expect(Array(UnsafeRawBufferPointer(start: p, count: 100)) == Array(bytes[5000..<5100]))
+            #expect(file.mappedAddressForPrefetch(at: UInt64(bytes.count - 10), count: 10) != nil)
+            #expect(file.mappedAddressForPrefetch(at: UInt64(bytes.count - 10), count: 11) == nil)
+            #expect(file.mappedAddressForPrefetch(at: UInt64(bytes.count + 1), count: 0) == nil)
+            #expect(file.mappedAddressForPrefetch(at: 0, count: -1) == nil)
+        }
+    }
+
     @Test func mappedReadsSeeATailWrittenAfterTheMapping() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/t"

@@ -19,6 +19,13 @@ import SedimentTestSupport
         }
     }
 
+    /// Writes `entries` as a table at `path` (restart interval 16, Bloom 10 bits per key).
+    static func build(_ path: String, _ entries: [(key: [UInt8], value: [UInt8])],
+                      _ compression: Compression, blockSize: Int) throws {
+        try buildTable(at: path, entries, options: TableBuilderOptions(
+            blockSize: blockSize, blockRestartInterval: 16, bloomBitsPerKey: 10, compression: compression))
+    }
+
     /// Gets every key (and a few absent ones) and checks the values.
     static func getAll(_ table: TableReader, _ entries: [(key: [UInt8], value: [UInt8])]) throws {
         for e in entries {
@@ -39,8 +46,7 @@ import SedimentTestSupport
         let entries = Self.entries()
         try withTemporaryDirectory { dir in
             let path = dir + "/t.sst"
-            try buildTable(at: path, entries, options: TableBuilderOptions(
-                blockSize: blockSize, blockRestartInterval: 16, bloomBitsPerKey: 10, compression: compression))
+            try Self.build(path, entries, compression, blockSize: blockSize)
             let cache = BlockCache(capacityBytes: 1 << 20)
             let table = try openTable(path, cache: cache)
             let before = cache.usage
@@ -63,8 +69,7 @@ import SedimentTestSupport
         let entries = Self.entries()
         try withTemporaryDirectory { dir in
             let path = dir + "/t.sst"
-            try buildTable(at: path, entries, options: TableBuilderOptions(
-                blockSize: blockSize, blockRestartInterval: 16, bloomBitsPerKey: 10, compression: compression))
+            try Self.build(path, entries, compression, blockSize: blockSize)
             let table = try openTable(path, cache: BlockCache(capacityBytes: 1 << 20))
             let it = table.makeIterator()
             // Forward, backward, and seeks that jump between blocks in both directions: every
@@ -92,12 +97,47 @@ import SedimentTestSupport
         }
     }
 
+    @Test func theBytesToPrefetchAreTheNextBlocks() throws {
+        let entries = Self.entries()
+        try withTemporaryDirectory { dir in
+            let path = dir + "/t.sst"
+            try Self.build(path, entries, .none, blockSize: 4096)
+            let table = try openTable(path, cache: BlockCache(capacityBytes: 1 << 20))
+            var index = BlockCursor(block: table.indexBlock, order: table.indexOrder, format: table.indexFormat)
+            defer { index.release() }
+            index.seekToFirst()
+            let first = index.handle
+            index.next()
+            let second = index.handle
+            #expect(table.mappedBytesAfter(first) == nil, "nothing is mapped before a cursor reads a block")
+            let it = table.makeIterator()
+            it.seekToFirst()
+            #expect(it.isValid)
+            guard let file = table.file as? PosixRandomAccessFile,
+                  let base = file.mappedAddressForPrefetch(at: 0, count: 0),
+                  let after = table.mappedBytesAfter(first), let start = after.baseAddress else {
+                Issue.record("the table's file is not mapped after a cursor read")
+                return
+            }
+            #expect(base.distance(to: start) == Int(second.offset))
+            #expect(after.count == Int(first.size) + blockTrailerSize)
+            // A walk that prefetches as it goes still sees every entry.
+            #expect(scanAll(it).map(\.key) == entries.map(\.key) && it.error == nil)
+            // Over a file system that does not map, there is nothing to prefetch.
+            let fs = FaultInjectionFileSystem()
+            let unmapped = try TableReader.open(file: fs.openForReading(path), fileSize: fs.fileSize(path),
+                                                fileNumber: 3, blockCache: BlockCache(capacityBytes: 1 << 20))
+            let walker = unmapped.makeIterator()
+            walker.seekToFirst()
+            #expect(walker.isValid && unmapped.mappedBytesAfter(first) == nil)
+        }
+    }
+
     @Test func cursorStopsAtADamagedBlockWithATypedError() throws {
         let entries = Self.entries()
         try withTemporaryDirectory { dir in
             let path = dir + "/t.sst"
-            try buildTable(at: path, entries, options: TableBuilderOptions(
-                blockSize: 4096, blockRestartInterval: 16, bloomBitsPerKey: 10, compression: .none))
+            try Self.build(path, entries, .none, blockSize: 4096)
             var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
             // Damage the third data block (its offset from the index of a clean reader).
             let clean = try openTable(path)
@@ -134,8 +174,7 @@ import SedimentTestSupport
         let entries = Self.entries()
         try withTemporaryDirectory { dir in
             let path = dir + "/t.sst"
-            try buildTable(at: path, entries, options: TableBuilderOptions(
-                blockSize: 4096, blockRestartInterval: 16, bloomBitsPerKey: 10, compression: compression))
+            try Self.build(path, entries, compression, blockSize: 4096)
             var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
             bytes[100] ^= 0x40  // inside the first data block
             try Data(bytes).write(to: URL(fileURLWithPath: path))
