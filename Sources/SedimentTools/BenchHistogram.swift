@@ -52,8 +52,8 @@ package struct BenchHistogram: Sendable {
     /// An empty histogram.
     package init() {}
 
-    /// `searchBucket` for every value below `smallValues`: almost every operation's latency
-    /// is found here with one load instead of a binary search on each `add`.
+    /// `searchBucket` for every value below `smallValues`: building the bucket table looks most
+    /// values up with one load instead of a binary search.
     static let smallValues = 1024
     private static let smallBucket: [UInt8] = (0..<UInt64(smallValues)).map { UInt8(searchBucket($0)) }
 
