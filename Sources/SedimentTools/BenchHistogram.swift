@@ -2,7 +2,8 @@
 // nanoseconds. Each operation's latency goes into an HdrHistogram at three significant digits
 // (exact below 2,048 ns, within 0.1 % above), so percentiles are order statistics of the
 // measured times rather than RocksDB's linear interpolation inside whole-microsecond buckets
-// (which can never put a sub-microsecond P99 below 0.99; DESIGN.md §14 "Latency figures").
+// (which can never put a sub-microsecond P99 below 0.99; DESIGN.md §13, "db_bench's latencies
+// in nanoseconds").
 // The text form is RocksDB's line for line:
 //   Count: 1000 Average: 17.5940  StdDev: 298.12
 //   Min: 2  Median: 2.2683  Max: 8280
@@ -43,7 +44,6 @@ let benchBucketLimits: [UInt64] = {
 package struct BenchHistogram: Sendable {
     /// The longest latency recorded as itself (one hour); longer ones count as this.
     static let highestTrackableNanos: UInt64 = 3_600_000_000_000
-    package private(set) var count: UInt64 = 0
     private var sumNanos: UInt64 = 0
     private var sumSquaresMicros: Double = 0
     private var values = Histogram<UInt64>(highestTrackableValue: BenchHistogram.highestTrackableNanos,
@@ -78,7 +78,6 @@ package struct BenchHistogram: Sendable {
     package mutating func add(nanos: UInt64) {
         let v = Swift.min(nanos, Self.highestTrackableNanos)
         values.record(v)
-        count += 1
         sumNanos &+= v
         let micros = Double(v) * 1e-3
         sumSquaresMicros += micros * micros
@@ -92,10 +91,12 @@ package struct BenchHistogram: Sendable {
     /// Adds every value of `other`.
     package mutating func merge(_ other: BenchHistogram) {
         values.add(other.values)
-        count += other.count
         sumNanos &+= other.sumNanos
         sumSquaresMicros += other.sumSquaresMicros
     }
+
+    /// Operations recorded (every latency is recorded: longer than an hour counts as an hour).
+    package var count: UInt64 { values.totalCount }
 
     /// The mean in microseconds, 0 when empty.
     package var average: Double { count == 0 ? 0 : Double(sumNanos) * 1e-3 / Double(count) }
