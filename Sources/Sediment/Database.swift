@@ -9,6 +9,23 @@
 public final class Database: Sendable {
     let core: DatabaseCore
 
+    /// The largest key `put`, `delete` and `WriteBatch` accept: 8 MiB, RocksDB's recommended
+    /// maximum. Larger keys are refused with `.invalidArgument`.
+    public static let maxKeySize = 8 << 20
+
+    /// The largest value `put` and `WriteBatch` accept: 3 GiB, RocksDB's recommended maximum.
+    /// With the largest key and `Options.blockSize` (at most `Options.maxBlockSize`), a data
+    /// block stays under 4 GiB, the most a block handle may span when it is read back.
+    public static let maxValueSize = 3 << 30
+
+    /// Why an operation with these lengths cannot be written, or nil when it can.
+    @inline(__always)
+    static func sizeViolation(keyCount: Int, valueCount: Int) -> String? {
+        if keyCount > maxKeySize { return "key of \(keyCount) bytes is over the \(maxKeySize)-byte limit" }
+        if valueCount > maxValueSize { return "value of \(valueCount) bytes is over the \(maxValueSize)-byte limit" }
+        return nil
+    }
+
     /// Opens the database in directory `path`, creating it when `options.createIfMissing`.
     /// Replays any write-ahead logs left by a previous run (see `Options.walRecoveryMode`).
     /// - Throws: `SedimentError.locked` when another process (or another `Database` in this
@@ -25,20 +42,31 @@ public final class Database: Sendable {
 
     /// Sets `key` to `value`.
     /// - Throws: `.closed` after `close()`, `.readOnly` after a failed log write or background
-    ///   error, `.io`/`.noSpace` when the log write fails.
+    ///   error, `.io`/`.noSpace` when the log write fails, `.invalidArgument` for a key over
+    ///   `maxKeySize` or a value over `maxValueSize` bytes (nothing is written).
     public func put(_ key: [UInt8], _ value: [UInt8], options: WriteOptions = WriteOptions()) throws {
+        if let reason = Self.sizeViolation(keyCount: key.count, valueCount: value.count) {
+            throw SedimentError.invalidArgument("put refused: " + reason)
+        }
         try core.write(single: SingleWrite(kind: .value, key: key, value: value), options: options)
     }
 
     /// Removes `key` (writes a tombstone).
     /// - Throws: as `put`.
     public func delete(_ key: [UInt8], options: WriteOptions = WriteOptions()) throws {
+        if let reason = Self.sizeViolation(keyCount: key.count, valueCount: 0) {
+            throw SedimentError.invalidArgument("delete refused: " + reason)
+        }
         try core.write(single: SingleWrite(kind: .deletion, key: key, value: []), options: options)
     }
 
     /// Applies every operation of `batch` atomically: after a crash, all or none are visible.
-    /// - Throws: as `put`.
+    /// - Throws: as `put`; `.invalidArgument` when a put or delete added to `batch` was over
+    ///   the size limits (none of the batch is written).
     public func write(_ batch: WriteBatch, options: WriteOptions = WriteOptions()) throws {
+        if let reason = batch.refusal {
+            throw SedimentError.invalidArgument("write batch refused: " + reason)
+        }
         if batch.count == 0 {
             try core.monitor.withLock { try core.checkOpen() }
             return

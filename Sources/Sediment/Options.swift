@@ -27,8 +27,11 @@ public struct Options: Sendable {
     public var writeBufferSize = 64 << 20
     /// Memtables (mutable plus immutable) held at once; writers wait when all are full. Default 2.
     public var maxWriteBufferNumber = 2
-    /// Target uncompressed size of a data block. Default 4 KiB.
+    /// Target uncompressed size of a data block. Default 4 KiB; at most `Options.maxBlockSize`.
     public var blockSize = 4096
+    /// The largest `blockSize` a database opens with: 256 MiB. With the largest key and value
+    /// (`Database.maxKeySize`, `Database.maxValueSize`), a data block stays under 4 GiB.
+    public static let maxBlockSize = 256 << 20
     /// Keys between restart points in a data block. Default 16.
     public var blockRestartInterval = 16
     /// Bloom filter bits per key; 0 disables filters. Default 10.
@@ -71,6 +74,16 @@ public struct Options: Sendable {
     /// Start a new MANIFEST when the current one grows past this many bytes. Default 1 GiB as
     /// RocksDB's max_manifest_file_size.
     public var maxManifestFileSize = 1 << 30
+
+    /// Throws `.invalidArgument` for settings no database can run with.
+    func validate() throws {
+        guard writeBufferSize > 0, blockSize > 0, blockRestartInterval > 0 else {
+            throw SedimentError.invalidArgument("writeBufferSize, blockSize and blockRestartInterval must be positive")
+        }
+        guard blockSize <= Options.maxBlockSize else {
+            throw SedimentError.invalidArgument("blockSize \(blockSize) is over the \(Options.maxBlockSize)-byte limit")
+        }
+    }
 }
 
 /// Options for one write.

@@ -12,11 +12,19 @@
 // timestamps, wide columns, other column families) is `.notSupported` naming the feature.
 //
 // The sequence is 0 until the write path assigns one.
+//
+// A key or value over `Database.maxKeySize` / `Database.maxValueSize` is not encoded: the batch
+// remembers the first one (`refusal`) and `Database.write` refuses the whole batch with
+// `.invalidArgument`, so `put` and `delete` stay non-throwing as in RocksDB's C++ API.
 
 /// A group of puts and deletes that `Database.write` applies atomically.
 public struct WriteBatch: Sendable {
     /// The encoded batch (header plus records).
     private(set) var rep: [UInt8]
+
+    /// Why the batch cannot be written: the first put or delete whose key or value was over
+    /// the limits (or that took the count past UInt32), which was left out. nil for a good batch.
+    private(set) var refusal: String?
 
     static let headerSize = 12
 
@@ -50,7 +58,11 @@ public struct WriteBatch: Sendable {
     }
 
     /// Adds a put of `value` at `key`.
+    ///
+    /// A key over `Database.maxKeySize` bytes or a value over `Database.maxValueSize` is not
+    /// added, and `Database.write` then refuses the batch with `.invalidArgument`.
     public mutating func put(_ key: [UInt8], _ value: [UInt8]) {
+        guard admits(key: key.count, value: value.count) else { return }
         rep.append(ValueKind.value.rawValue)
         rep.appendLengthPrefixed(key)
         rep.appendLengthPrefixed(value)
@@ -58,7 +70,11 @@ public struct WriteBatch: Sendable {
     }
 
     /// Adds a delete of `key`.
+    ///
+    /// A key over `Database.maxKeySize` bytes is not added, and `Database.write` then refuses
+    /// the batch with `.invalidArgument`.
     public mutating func delete(_ key: [UInt8]) {
+        guard admits(key: key.count, value: 0) else { return }
         rep.append(ValueKind.deletion.rawValue)
         rep.appendLengthPrefixed(key)
         setCount(count + 1)
@@ -67,6 +83,7 @@ public struct WriteBatch: Sendable {
     /// Removes every operation.
     public mutating func clear() {
         rep = [UInt8](repeating: 0, count: WriteBatch.headerSize)
+        refusal = nil
     }
 
     /// The number of operations in the batch.
@@ -98,6 +115,21 @@ public struct WriteBatch: Sendable {
         0x14: "deletion with timestamp", 0x15: "transaction commit marker with timestamp",
         0x16: "wide-column entity", 0x17: "wide-column entity in a column family",
     ]
+
+    /// True when an operation with these lengths may be added; otherwise records why not (the
+    /// first reason only) and returns false.
+    private mutating func admits(key keyCount: Int, value valueCount: Int) -> Bool {
+        guard refusal == nil else { return false }
+        if let reason = Database.sizeViolation(keyCount: keyCount, valueCount: valueCount) {
+            refusal = "operation \(count): " + reason
+            return false
+        }
+        if count == Int(UInt32.max) {
+            refusal = "more than \(UInt32.max) operations in one batch"
+            return false
+        }
+        return true
+    }
 
     private mutating func setCount(_ n: Int) {
         rep.withUnsafeMutableBytes { $0.storeBytes(of: UInt32(n).littleEndian, toByteOffset: 8, as: UInt32.self) }

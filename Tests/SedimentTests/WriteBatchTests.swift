@@ -1,5 +1,5 @@
-// Tests for WriteBatch: record sizes as the group-commit queue computes them, and the records a
-// batch reads back.
+// Tests for WriteBatch: record sizes as the group-commit queue computes them, the records a
+// batch reads back, and the refusal of keys and values over the size limits.
 import Testing
 @testable import Sediment
 
@@ -30,5 +30,30 @@ import Testing
         #expect(seen.map(\.0) == [.value, .deletion, .value])
         #expect(seen.map(\.1) == [[1, 2], [4], []])
         #expect(seen.map(\.2) == [[3], [], [5, 6]])
+    }
+
+    @Test func anOversizedKeyIsLeftOutAndRefusesTheBatch() {
+        var batch = WriteBatch()
+        batch.put([1], [2])
+        let sizeBefore = batch.byteSize
+        batch.put([UInt8](repeating: 0, count: Database.maxKeySize + 1), [3])
+        #expect(batch.count == 1 && batch.byteSize == sizeBefore)
+        #expect(batch.refusal?.contains("operation 1: key of \(Database.maxKeySize + 1) bytes") == true)
+        // Later operations are left out too: the batch is refused whole.
+        batch.delete([4])
+        #expect(batch.count == 1)
+        batch.clear()
+        #expect(batch.refusal == nil)
+        batch.delete([UInt8](repeating: 0, count: Database.maxKeySize))
+        #expect(batch.count == 1 && batch.refusal == nil)
+        batch.delete([UInt8](repeating: 0, count: Database.maxKeySize + 1))
+        #expect(batch.count == 1 && batch.refusal != nil)
+    }
+
+    @Test func theLimitsAreInclusive() {
+        #expect(Database.sizeViolation(keyCount: Database.maxKeySize, valueCount: Database.maxValueSize) == nil)
+        #expect(Database.sizeViolation(keyCount: Database.maxKeySize + 1, valueCount: 0)?.contains("key of 8388609 bytes") == true)
+        #expect(Database.sizeViolation(keyCount: 0, valueCount: Database.maxValueSize + 1)?
+            .contains("value of \(Database.maxValueSize + 1) bytes is over the \(Database.maxValueSize)-byte limit") == true)
     }
 }

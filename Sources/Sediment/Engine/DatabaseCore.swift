@@ -42,9 +42,7 @@ final class DatabaseCore: @unchecked Sendable {
         var options = rawOptions
         options.maxWriteBufferNumber = max(2, options.maxWriteBufferNumber)
         options.numLevels = max(2, options.numLevels)
-        guard options.writeBufferSize > 0, options.blockSize > 0, options.blockRestartInterval > 0 else {
-            throw SedimentError.invalidArgument("writeBufferSize, blockSize and blockRestartInterval must be positive")
-        }
+        try options.validate()
         self.path = path
         self.options = options
         let fs = options.fileSystem

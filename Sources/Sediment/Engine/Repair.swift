@@ -28,9 +28,7 @@ enum Repair {
     static func run(path: String, options rawOptions: Options) throws {
         var options = rawOptions
         options.numLevels = max(2, options.numLevels)
-        guard options.writeBufferSize > 0, options.blockSize > 0, options.blockRestartInterval > 0 else {
-            throw SedimentError.invalidArgument("writeBufferSize, blockSize and blockRestartInterval must be positive")
-        }
+        try options.validate()
         let fs = options.fileSystem
         guard fs.isDirectory(path) else {
             throw SedimentError.invalidArgument("\(path) is not a directory: nothing to repair")

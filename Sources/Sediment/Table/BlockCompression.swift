@@ -109,9 +109,14 @@ enum BlockCompression {
         guard let (size, start) = data.decodeVarint32(at: 0, limit: data.count) else {
             throw corrupt("bad uncompressed-size prefix in a \(type.name) block")
         }
-        // A block can't decompress to more than 1 GiB; reject absurd sizes before allocating.
-        guard size <= 1 << 30 else { throw corrupt("absurd uncompressed size \(size) in a \(type.name) block") }
         let input = UnsafeRawBufferPointer(rebasing: data[start...])
+        // Reject absurd sizes before allocating: no block the engine compresses is over
+        // Int32.max bytes (`compress`), and neither codec expands its input more than
+        // `maxExpansion` times.
+        guard size <= UInt32(Int32.max), input.count <= Int(Int32.max),
+              UInt64(size) <= UInt64(input.count) * maxExpansion(type) + 64 else {
+            throw corrupt("absurd uncompressed size \(size) for \(input.count) bytes in a \(type.name) block")
+        }
         let out = UnsafeMutableRawBufferPointer.allocate(byteCount: max(Int(size), 1), alignment: 8)
         if size == 0 { return (out, 0) }
         let dst = UnsafeMutableRawBufferPointer(rebasing: out[0..<Int(size)])
@@ -132,6 +137,12 @@ enum BlockCompression {
             }
         }
         return (out, Int(size))
+    }
+
+    /// The most `type`'s decoder can output per input byte: an LZ4 sequence byte of 255 extends
+    /// a match by 255 bytes; deflate's limit is 1032:1 (258-byte matches in about two bits).
+    static func maxExpansion(_ type: BlockCompressionType) -> UInt64 {
+        type == .lz4 ? 255 : 1032
     }
 
     private static func deflateRaw(_ raw: UnsafeRawBufferPointer) -> [UInt8]? {

@@ -34,7 +34,9 @@ struct BlockReader {
     /// - Throws: `.corruption` naming the file and offset when it does not.
     func checkedCount(_ handle: BlockHandle) throws -> Int {
         let (end, overflow) = handle.offset.addingReportingOverflow(handle.size &+ UInt64(blockTrailerSize))
-        guard !overflow, handle.size <= UInt64(Int32.max), end <= blocksEnd else {
+        // A block the engine writes is under 4 GiB (Options.maxBlockSize, Database.maxKeySize,
+        // Database.maxValueSize); a larger handle is damage.
+        guard !overflow, handle.size <= UInt64(UInt32.max), end <= blocksEnd else {
             throw corrupt(handle, "block handle (offset \(handle.offset), size \(handle.size)) runs past the end of the data (\(blocksEnd))")
         }
         return Int(handle.size) + blockTrailerSize
