@@ -275,7 +275,8 @@ import SedimentTestSupport
                 }
             }
         }
-        try withMemoryBackedTemporaryDirectory { dir in
+        // On disk: a memory-backed directory would hold the log and tables in RAM beside them.
+        try withTemporaryDirectory { dir in
             let path = dir + "/db"
             var options = Options()
             options.compression = compression
