@@ -220,6 +220,7 @@ extension DatabaseCore {
         let last = versions.current.numLevels - 1
         let lastBefore = Set(versions.current.files(at: last).map(\.number))
         for level in 0..<last {
+            try checkOpen()
             if let e = state.backgroundError { throw SedimentError.readOnly(message: e.description) }
             let files = versions.current.overlapping(level: level, smallestUserKey: from, largestUserKey: to)
             if files.isEmpty { continue }
@@ -232,6 +233,7 @@ extension DatabaseCore {
         // table written by the last step).
         for f in versions.current.overlapping(level: last, smallestUserKey: from, largestUserKey: to)
         where lastBefore.contains(f.number) {
+            try checkOpen()
             if let e = state.backgroundError { throw SedimentError.readOnly(message: e.description) }
             guard versions.current.files(at: last).contains(where: { $0.number == f.number }) else { continue }
             var c = Compaction(level: last, inputs: [f], nextLevelInputs: [], grandparents: [], reason: "manual")

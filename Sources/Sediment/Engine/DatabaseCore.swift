@@ -41,6 +41,11 @@ final class DatabaseCore: @unchecked Sendable {
     init(path: String, options rawOptions: Options) throws {
         var options = rawOptions
         options.maxWriteBufferNumber = max(2, options.maxWriteBufferNumber)
+        // RocksDB's SanitizeOptions: the L0 triggers in order, or writes could stop at a count
+        // of L0 tables that never triggers a compaction.
+        options.level0FileNumCompactionTrigger = max(1, options.level0FileNumCompactionTrigger)
+        options.level0SlowdownWritesTrigger = max(options.level0SlowdownWritesTrigger, options.level0FileNumCompactionTrigger)
+        options.level0StopWritesTrigger = max(options.level0StopWritesTrigger, options.level0SlowdownWritesTrigger)
         options.numLevels = max(2, options.numLevels)
         try options.validate()
         self.path = path
@@ -91,12 +96,21 @@ final class DatabaseCore: @unchecked Sendable {
             if versions.recoveredTornTail { moveUnreferencedTablesToLost() }
             deleteObsoleteFiles()
             noteVersionInstalled()
+        } catch {
+            fileLock.unlock()
+            throw error
+        }
+        do {
             for i in 0..<max(1, options.maxBackgroundJobs) {
                 let thread = BackgroundThread(name: "sediment-bg-\(i)") { [self] in backgroundLoop() }
                 try thread.start()
                 background.append(thread)
             }
         } catch {
+            // The threads already running hold this core: stop them before the lock goes, or
+            // they would compact and delete files in a directory no one has locked.
+            stopBackgroundThreads()
+            versions.close()
             fileLock.unlock()
             throw error
         }
@@ -156,16 +170,25 @@ final class DatabaseCore: @unchecked Sendable {
         if state.closed { throw SedimentError.closed }
     }
 
-    /// Stops background work, waits for in-flight writes, closes the log and releases the lock.
-    /// Nothing is flushed: the memtables' writes are in their logs and are replayed on reopen.
+    /// Stops background work, waits for in-flight writes and for a `compactRange` running on
+    /// another thread to finish its current step, closes the log and releases the lock. Nothing
+    /// is flushed: the memtables' writes are in their logs and are replayed on reopen. A second
+    /// caller returns when the first has finished.
     func close() throws {
         let threads: [BackgroundThread]? = monitor.withLock {
-            if state.closed { return nil }
+            if state.closed {
+                while !state.closeFinished { monitor.wait(for: .progress) }
+                return nil
+            }
             state.closed = true
             closedFlag.store(true, ordering: .releasing)
             state.shuttingDown = true
             monitor.broadcastAll()
             while !state.writers.isEmpty { monitor.wait(for: .writers) }
+            // A manual compaction installs its step's result and deletes its inputs after its
+            // job: that must happen before the MANIFEST closes and the LOCK is released, or it
+            // would write them with no lock held (a reopened database beside it).
+            while state.manualCompactions > 0 { monitor.wait(for: .progress) }
             let t = background
             background = []
             return t
@@ -178,10 +201,27 @@ final class DatabaseCore: @unchecked Sendable {
             return l
         }
         defer {
-            versions.close()
+            monitor.withLock { versions.close() }
             fileLock.unlock()
+            monitor.withLock {
+                state.closeFinished = true
+                monitor.broadcast(.progress)
+            }
         }
         try log?.close()
+    }
+
+    /// Stops and joins the background threads started so far (an open that failed after
+    /// starting some of them). - Precondition: `monitor` is not held.
+    private func stopBackgroundThreads() {
+        let threads: [BackgroundThread] = monitor.withLock {
+            state.shuttingDown = true
+            monitor.broadcastAll()
+            let t = background
+            background = []
+            return t
+        }
+        for t in threads { t.join() }
     }
 
     /// Removes logs older than the MANIFEST's log number, temp files, and tables that no

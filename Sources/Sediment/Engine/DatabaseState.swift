@@ -139,6 +139,9 @@ struct DatabaseState {
     var closed = false
     /// Set by `close()`: the background thread exits at its next check.
     var shuttingDown = false
+    /// Set when `close` has closed the MANIFEST and released the lock (a second `close` waits
+    /// for it).
+    var closeFinished = false
     var stats = EngineStatistics()
     /// Levels read or written by a running compaction: two compactions never share a table.
     var busyLevels: Set<Int> = []

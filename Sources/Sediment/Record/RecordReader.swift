@@ -19,7 +19,11 @@
 //   skipAnyCorruptedRecords       end of data (tornTail)    drop the damage, go on (corruptions)
 //
 // A zero header (type 0, length 0) followed only by zeros to the end of its block is
-// preallocated space, not damage. Recyclable records (types 5-8) and compressed logs (type 9)
+// preallocated space, not damage, as long as only zeros follow to the end of the file. A record
+// after such zeros means the zeroed bytes were written and lost (power loss before a sync left
+// an unwritten extent between written ones): corruption at the zeros' offset, so pointInTime
+// recovery keeps the prefix before the hole instead of applying later writes without earlier
+// ones. Recyclable records (types 5-8) and compressed logs (type 9)
 // throw `.notSupported` whatever the mode.
 //
 // Not thread-safe: one reader belongs to one recovery.
@@ -52,6 +56,10 @@ final class RecordReader {
     private var atEndOfFile = false
     /// True once `readRecord` has returned nil for good.
     private var finished = false
+    /// Where a block's zeroed remainder began (a zero header followed by zeros to the end of
+    /// its block), until a record or the end of the file shows whether it was a hole or the
+    /// preallocated tail.
+    private var zeroRegionStart: UInt64?
 
     /// A reader from the start of `file`.
     init(file: any RandomAccessFile, mode: WALRecoveryMode) {
@@ -203,6 +211,7 @@ final class RecordReader {
                 position = block.count
                 if rest.allSatisfy({ $0 == 0 }) {
                     if atEndOfFile { return .endOfData }
+                    if zeroRegionStart == nil { zeroRegionStart = offset }
                     continue
                 }
                 return try tornIfZerosFollow(offset: offset, from: payloadStart,
@@ -227,6 +236,13 @@ final class RecordReader {
                 // The length cannot be trusted either: drop the rest of the block.
                 position = block.count
                 return try tornIfZerosFollow(offset: offset, from: payloadStart + length, "record checksum mismatch")
+            }
+            if let zeroStart = zeroRegionStart {
+                // A whole record after zeroed space: those bytes were lost. Report the hole; the
+                // record is read again after it (skipAnyCorruptedRecords goes on from here).
+                zeroRegionStart = nil
+                position = Int(offset - blockStart)
+                return .corrupt(offset: zeroStart, message: "zeroed space from offset \(zeroStart) to a record at offset \(offset): log bytes were lost (written but not synced before a power loss?)")
             }
             position = payloadStart + length
             if let type = RecordType(rawValue: typeByte), type != .zero {

@@ -217,6 +217,43 @@ import SedimentTestSupport
         }
     }
 
+    /// L0 triggers out of order (a compaction trigger above the stop trigger, or a stop trigger
+    /// of 0) are put in order at open, as RocksDB's SanitizeOptions does, instead of stopping
+    /// every write at an L0 count that never triggers a compaction. The writes run on a thread
+    /// with a deadline, so a regression fails the test instead of hanging it.
+    @Test(arguments: [(50, 20, 36), (4, 20, 0), (0, 0, 0)])
+    func outOfOrderLevel0TriggersNeverStopWrites(triggers: (Int, Int, Int)) throws {
+        try withTemporaryDirectory { dir in
+            var o = Options()
+            o.writeBufferSize = 32 << 10
+            (o.level0FileNumCompactionTrigger, o.level0SlowdownWritesTrigger, o.level0StopWritesTrigger) = triggers
+            let db = try Database(path: dir + "/db", options: o)
+            let done = Atomic<Bool>(false)
+            let failure = Mutex<String?>(nil)
+            runConcurrently(threads: 2) { t in
+                if t == 0 {
+                    do {
+                        for i in 0..<45 {   // 45 flushes: past the default stop trigger of 36
+                            for j in 0..<5 { try db.put(b("k\(i)-\(j)"), b("v\(i)")) }
+                            try db.flush()
+                        }
+                    } catch { failure.withLock { $0 = "\(error)" } }
+                    done.store(true, ordering: .releasing)
+                } else {
+                    var waited = 0
+                    while !done.load(ordering: .acquiring) && waited < 120_000 { usleep(1000); waited += 1 }
+                    // Unblocks a writer that is stopped for good: it gets .closed.
+                    if !done.load(ordering: .acquiring) { try? db.close() }
+                }
+            }
+            #expect(failure.withLock { $0 } == nil, "triggers \(triggers): \(failure.withLock { $0 } ?? "")")
+            try? db.close()
+            let reopened = try Database(path: dir + "/db", options: o)
+            #expect(try reopened.get(b("k44-4")) == b("v44"))
+            try reopened.close()
+        }
+    }
+
     @Test func oversizedKeysAndBlockSizesAreRefusedWithNothingWritten() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/db"

@@ -96,6 +96,37 @@ import SedimentTestSupport
         #expect(reader.stoppedAtCorruption && reader.tornTailOffset == nil)
     }
 
+    @Test func zeroedSpaceBeforeLaterRecordsIsAHoleNotPreallocation() throws {
+        // Power loss can leave an unwritten extent (zeros) between extents that reached the
+        // disk: records, zeros from a record boundary to the end of the block, then more
+        // records. Applying the later records without the lost ones would leave a hole, so the
+        // zeros are corruption at their offset: pointInTime keeps the prefix before them.
+        let before = [[UInt8]([1, 2, 3]), payload(300, seed: 4)]
+        let after = [[UInt8]([7, 8, 9]), payload(40_000, seed: 5)]
+        var bytes = try framed(before)
+        let hole = bytes.count
+        bytes += [UInt8](repeating: 0, count: RecordFormat.blockSize - bytes.count)
+        bytes += try framed(after)
+        for mode in [WALRecoveryMode.absoluteConsistency, .tolerateCorruptedTailRecords] {
+            let thrown = #expect(throws: SedimentError.self) { try readAll(bytes, mode: mode) }
+            if case let .corruption(file, offset, _)? = thrown {
+                #expect(file == "memory.log" && offset == Int64(hole))
+            } else {
+                Issue.record("\(mode): \(String(describing: thrown))")
+            }
+        }
+        let (pit, pitReader) = try readAll(bytes, mode: .pointInTime)
+        #expect(pit.map(\.count) == before.map(\.count) && pit == before)
+        #expect(pitReader.stoppedAtCorruption && pitReader.lastRecordEndOffset == UInt64(hole))
+        // Skipping damage keeps every record on both sides and reports the hole once.
+        let (skip, skipReader) = try readAll(bytes, mode: .skipAnyCorruptedRecords)
+        #expect(skip.map(\.count) == (before + after).map(\.count) && skip == before + after)
+        #expect(skipReader.corruptions.count == 1)
+        // The same zeros with nothing after them are the preallocated tail: a clean end.
+        let (tail, tailReader) = try readAll(Array(bytes.prefix(RecordFormat.blockSize)), mode: .absoluteConsistency)
+        #expect(tail.map(\.count) == before.map(\.count) && tail == before && tailReader.tornTailOffset == nil && !tailReader.stoppedAtCorruption)
+    }
+
     @Test func zeroHeaderWithGarbageAfterIsCorruption() throws {
         var bytes = try framed([[1, 2, 3]]) + [UInt8](repeating: 0, count: 20)
         bytes[bytes.count - 3] = 0x55

@@ -18,28 +18,18 @@ final class FaultSwitchboard: Sendable {
 }
 
 /// A file system over PosixFileSystem whose appends, syncs and renames fail while switched on.
-struct FailingFileSystem: FileSystem {
-    let base = PosixFileSystem()
+struct FailingFileSystem: ForwardingFileSystem {
+    let base: any FileSystem = PosixFileSystem()
     let switches = FaultSwitchboard()
     static let injected = SedimentError.io(file: "injected", errno: 5, message: "injected fault")
 
-    func openForReading(_ path: String) throws -> any RandomAccessFile { try base.openForReading(path) }
     func createForWriting(_ path: String) throws -> any WritableFile {
         FailingWritableFile(base: try base.createForWriting(path), switches: self)
     }
-    func fileExists(_ path: String) -> Bool { base.fileExists(path) }
-    func isDirectory(_ path: String) -> Bool { base.isDirectory(path) }
-    func fileSize(_ path: String) throws -> UInt64 { try base.fileSize(path) }
-    func children(of directory: String) throws -> [String] { try base.children(of: directory) }
-    func createDirectory(_ path: String) throws { try base.createDirectory(path) }
-    func removeFile(_ path: String) throws { try base.removeFile(path) }
-    func removeDirectory(_ path: String) throws { try base.removeDirectory(path) }
     func rename(_ source: String, to destination: String) throws {
         if switches.isOn(.renames) { throw Self.injected }
         try base.rename(source, to: destination)
     }
-    func syncDirectory(_ directory: String) throws { try base.syncDirectory(directory) }
-    func lockFile(_ path: String) throws -> any FileLock { try base.lockFile(path) }
 }
 
 /// A writable file whose append and sync consult the file system's switches.
