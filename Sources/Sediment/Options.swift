@@ -75,10 +75,44 @@ public struct Options: Sendable {
     /// RocksDB's max_manifest_file_size.
     public var maxManifestFileSize = 1 << 30
 
+    /// The most levels a database may have: 64, the bound a MANIFEST's level field is read with.
+    public static let maxLevels = 64
+    /// The largest `writeBufferSize` a database runs with: 64 GiB, RocksDB's bound; larger
+    /// values are lowered to it at open.
+    public static let maxWriteBufferSize = 64 << 30
+    /// The largest `targetFileSizeBase` a database runs with: 1 PiB (no table is cut before it,
+    /// so larger values mean the same); larger values are lowered to it at open.
+    public static let maxTargetFileSize = 1 << 50
+
+    /// The options a database runs with, as RocksDB's SanitizeOptions adjusts them: at least two
+    /// write buffers and two levels; the L0 triggers in order (compaction <= slowdown <= stop),
+    /// or writes could stop at a count of L0 tables that never triggers a compaction; the write
+    /// buffer and target file sizes lowered to their bounds, where sums with them stay in range.
+    func sanitized() -> Options {
+        var o = self
+        o.maxWriteBufferNumber = max(2, o.maxWriteBufferNumber)
+        o.level0FileNumCompactionTrigger = max(1, o.level0FileNumCompactionTrigger)
+        o.level0SlowdownWritesTrigger = max(o.level0SlowdownWritesTrigger, o.level0FileNumCompactionTrigger)
+        o.level0StopWritesTrigger = max(o.level0StopWritesTrigger, o.level0SlowdownWritesTrigger)
+        o.numLevels = max(2, o.numLevels)
+        o.writeBufferSize = min(o.writeBufferSize, Options.maxWriteBufferSize)
+        o.targetFileSizeBase = min(o.targetFileSizeBase, Options.maxTargetFileSize)
+        return o
+    }
+
     /// Throws `.invalidArgument` for settings no database can run with.
     func validate() throws {
         guard writeBufferSize > 0, blockSize > 0, blockRestartInterval > 0 else {
             throw SedimentError.invalidArgument("writeBufferSize, blockSize and blockRestartInterval must be positive")
+        }
+        guard targetFileSizeBase > 0, maxBytesForLevelBase > 0 else {
+            throw SedimentError.invalidArgument("targetFileSizeBase (\(targetFileSizeBase)) and maxBytesForLevelBase (\(maxBytesForLevelBase)) must be positive")
+        }
+        guard maxBytesForLevelMultiplier > 0, maxBytesForLevelMultiplier.isFinite else {
+            throw SedimentError.invalidArgument("maxBytesForLevelMultiplier (\(maxBytesForLevelMultiplier)) must be a positive number")
+        }
+        guard numLevels <= Options.maxLevels else {
+            throw SedimentError.invalidArgument("numLevels \(numLevels) is over the limit of \(Options.maxLevels)")
         }
         guard blockSize <= Options.maxBlockSize else {
             throw SedimentError.invalidArgument("blockSize \(blockSize) is over the \(Options.maxBlockSize)-byte limit")

@@ -106,17 +106,23 @@ package struct DBBenchConfig: Sendable {
             try c.apply(name: name, value: value)
         }
         if c.num <= 0 { throw UsageError("--num must be positive, got \(c.num)") }
-        if c.threads <= 0 { throw UsageError("--threads must be positive, got \(c.threads)") }
+        if c.threads <= 0 || c.threads > 4096 { throw UsageError("--threads must be in 1...4096, got \(c.threads)") }
         if c.keySize < 1 || c.keySize > 1 << 20 { throw UsageError("--key_size must be in 1...1048576, got \(c.keySize)") }
-        if c.valueSize < 0 { throw UsageError("--value_size must not be negative, got \(c.valueSize)") }
+        if c.valueSize < 0 || c.valueSize > Database.maxValueSize {
+            throw UsageError("--value_size must be in 0...\(Database.maxValueSize), got \(c.valueSize)")
+        }
         if c.compressionRatio <= 0 || c.compressionRatio > 1 {
             throw UsageError("--compression_ratio must be in (0, 1], got \(c.compressionRatio)")
         }
         if c.duration < 0 { throw UsageError("--duration must not be negative, got \(c.duration)") }
-        if c.statsIntervalSeconds < 0 { throw UsageError("--stats_interval_seconds must not be negative") }
+        if c.statsIntervalSeconds < 0 || c.statsIntervalSeconds > 1_000_000_000 {
+            throw UsageError("--stats_interval_seconds must be in 0...1000000000, got \(c.statsIntervalSeconds)")
+        }
         if c.seekNexts < 0 { throw UsageError("--seek_nexts must not be negative, got \(c.seekNexts)") }
         if c.batchSize < 1 { throw UsageError("--batch_size must be positive, got \(c.batchSize)") }
-        if c.numLevels < 2 { throw UsageError("--num_levels must be at least 2, got \(c.numLevels)") }
+        if c.numLevels < 2 || c.numLevels > Options.maxLevels {
+            throw UsageError("--num_levels must be in 2...\(Options.maxLevels), got \(c.numLevels)")
+        }
         if c.benchmarks.isEmpty { throw UsageError("--benchmarks is empty") }
         for b in c.benchmarks where !knownBenchmarks.contains(b) {
             throw UsageError("unknown benchmark '\(b)' in --benchmarks")

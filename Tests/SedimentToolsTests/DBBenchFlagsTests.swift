@@ -42,6 +42,9 @@ import Testing
         ["--bogus_flag=1"], ["--num=abc"], ["--num=0"], ["--threads=-1"], ["--compression_type=snappy"],
         ["--histogram=maybe"], ["--seed=-3"], ["--compression_ratio=x"], ["--benchmarks=fillseq,nope"],
         ["positional"], ["--batch_size=0"], ["--duration=-1"],
+        // Values whose arithmetic would overflow (they trapped before they were bounded).
+        ["--threads=9223372036854775807"], ["--stats_interval_seconds=20000000000000"],
+        ["--num_levels=100"], ["--value_size=9223372036854775807"],
     ])
     func rejectsBadFlags(_ args: [String]) {
         #expect(throws: UsageError.self) { try DBBenchConfig.parse(args) }

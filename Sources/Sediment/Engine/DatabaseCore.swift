@@ -39,14 +39,7 @@ final class DatabaseCore: @unchecked Sendable {
 
     /// Opens (and recovers, or creates) the database at `path`.
     init(path: String, options rawOptions: Options) throws {
-        var options = rawOptions
-        options.maxWriteBufferNumber = max(2, options.maxWriteBufferNumber)
-        // RocksDB's SanitizeOptions: the L0 triggers in order, or writes could stop at a count
-        // of L0 tables that never triggers a compaction.
-        options.level0FileNumCompactionTrigger = max(1, options.level0FileNumCompactionTrigger)
-        options.level0SlowdownWritesTrigger = max(options.level0SlowdownWritesTrigger, options.level0FileNumCompactionTrigger)
-        options.level0StopWritesTrigger = max(options.level0StopWritesTrigger, options.level0SlowdownWritesTrigger)
-        options.numLevels = max(2, options.numLevels)
+        let options = rawOptions.sanitized()
         try options.validate()
         self.path = path
         self.options = options

@@ -3,7 +3,8 @@
 // Rules (DESIGN.md §8):
 //  1. Logs numbered at or above the MANIFEST's log number (and its prev log number) are replayed
 //     in number order; each record is a WriteBatch whose sequence continues the database's.
-//  2. A batch is validated completely before any of it is applied: all or nothing.
+//  2. A batch is validated completely before any of it is applied: all or nothing. A batch
+//     whose sequence numbers run past 2^56 - 1 is damage like a bad checksum.
 //  3. Damage is handled by `Options.walRecoveryMode` (RecordReader implements the modes). With
 //     `.pointInTime`, replay stops at the first damage and no later log is replayed.
 //  4. Recovered writes are flushed to level-0 tables (more than one when they exceed the write
@@ -20,7 +21,22 @@ enum Recovery {
         var lastSequence: SequenceNumber
     }
 
-    /// Adds every operation of the validated `batch` to `mem`, numbered from the batch's sequence.
+    /// Checks a log record's batch completely before any of it is applied: every operation
+    /// decodes, and its sequence numbers (from the header's through the last operation's) fit
+    /// the 56 bits an internal key holds, so numbering them cannot overflow.
+    /// - Throws: `.corruption` naming `file` (and `offset`, the record's end, when known);
+    ///   `.notSupported` for operations Sediment does not implement.
+    static func validate(_ batch: WriteBatch, file: String, offset: Int64?) throws {
+        try batch.forEach(file: file) { _, _, _ in }
+        let count = UInt64(batch.count)
+        guard batch.sequence <= maxSequenceNumber, count <= maxSequenceNumber - batch.sequence + 1 else {
+            throw SedimentError.corruption(file: file, offset: offset,
+                                           message: "batch sequence \(batch.sequence) with \(count) operations is past the largest sequence number")
+        }
+    }
+
+    /// Adds every operation of `batch` (checked by `validate`) to `mem`, numbered from the
+    /// batch's sequence.
     /// - Returns: the last sequence number used; nil for an empty batch.
     /// - Throws: `.corruption` naming `file` when the batch does not decode.
     static func insert(_ batch: WriteBatch, into mem: MemTable, file: String) throws -> SequenceNumber? {
@@ -65,7 +81,7 @@ enum Recovery {
                             throw SedimentError.corruption(file: logPath, offset: Int64(reader.lastRecordEndOffset),
                                                            message: "log record of \(record.count) bytes is shorter than a batch header")
                         }
-                        try batch.forEach(file: logPath) { _, _, _ in }
+                        try validate(batch, file: logPath, offset: Int64(reader.lastRecordEndOffset))
                     } catch let error as SedimentError {
                         switch (options.walRecoveryMode, error) {
                         case (.skipAnyCorruptedRecords, .corruption): continue

@@ -26,8 +26,7 @@ enum Repair {
     ///   `.locked` when the database is open; `SedimentError` from the file system. Damaged data
     ///   does not throw: it is skipped or moved to `lost/`.
     static func run(path: String, options rawOptions: Options) throws {
-        var options = rawOptions
-        options.numLevels = max(2, options.numLevels)
+        let options = rawOptions.sanitized()
         try options.validate()
         let fs = options.fileSystem
         guard fs.isDirectory(path) else {
@@ -155,7 +154,7 @@ private final class Repairer {
             guard record.count >= WriteBatch.headerSize else { continue }
             let batch = WriteBatch(encoded: record)
             do {
-                try batch.forEach(file: logPath) { _, _, _ in }
+                try Recovery.validate(batch, file: logPath, offset: nil)
             } catch {
                 continue   // a damaged or unsupported batch is skipped whole
             }

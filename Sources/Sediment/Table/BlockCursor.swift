@@ -274,6 +274,12 @@ struct BlockCursor {
             corrupt("bad key lengths (shared \(s), non-shared \(ns)) at block offset \(start)")
             return false
         }
+        // An internal key carries an 8-byte trailer; a shorter one would trap where callers
+        // split it into user key and sequence.
+        guard order != .internalKey || s + ns >= 8 else {
+            corrupt("internal key of \(s + ns) bytes (under 8) at block offset \(start)")
+            return false
+        }
         reserveKey(s + ns)
         copyBytes(to: keyBuffer + s, from: base + p, count: ns)
         keyCount = s + ns

@@ -105,7 +105,10 @@ import Synchronization
         let indexOrder: BlockKeyOrder = properties.indexKeyIsUserKey != 0 ? .userKeyForInternalTarget : .internalKey
         indexBlock.attachSearchIndex(order: indexOrder, format: indexFormat)
         var filter: FilterBlockReader? = nil
-        if let h = metaHandles.first(where: { $0.name == fullFilterMetaKey })?.handle {
+        // A RocksDB table written with a prefix extractor and whole_key_filtering=false keeps
+        // only prefixes in its filter, which says nothing about whole keys: it is not used.
+        let wholeKeyFiltering = properties.userProperty("rocksdb.block.based.table.whole.key.filtering") != Array("0".utf8)
+        if wholeKeyFiltering, let h = metaHandles.first(where: { $0.name == fullFilterMetaKey })?.handle {
             filter = FilterBlockReader(contents: try io.readContents(h, verify: true))
         }
         return TableReader(file: file, fileSize: fileSize, fileNumber: fileNumber, footer: footer,

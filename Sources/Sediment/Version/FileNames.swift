@@ -33,6 +33,11 @@ enum FileKind: Sendable, Hashable {
 
 /// Builds and parses the names of database files.
 enum FileNames {
+    /// The largest file number Sediment accepts, in a name or a MANIFEST: `Int64.max`. Larger
+    /// numbers (which RocksDB never hands out) would overflow the next-file-number arithmetic;
+    /// a name carrying one is not a database file, a MANIFEST field carrying one is corruption.
+    static let maxNumber = UInt64(Int64.max)
+
     /// `number` in decimal, zero-padded to six digits.
     static func padded(_ number: UInt64) -> String {
         let digits = String(number)
@@ -80,9 +85,10 @@ enum FileNames {
         }
     }
 
-    /// A run of decimal digits as a number; nil when empty, not all digits, or too large.
+    /// A run of decimal digits as a number; nil when empty, not all digits, or above `maxNumber`.
     private static func number(_ digits: Substring) -> UInt64? {
-        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-        return UInt64(digits)
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let n = UInt64(digits), n <= maxNumber else { return nil }
+        return n
     }
 }

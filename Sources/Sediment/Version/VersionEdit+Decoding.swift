@@ -33,18 +33,18 @@ private struct VersionEditDecoder {
                     throw SedimentError.notSupported(feature: "comparator \(name)", file: file)
                 }
                 edit.comparator = name
-            case VersionEditTag.logNumber: edit.logNumber = try varint64("log number")
-            case VersionEditTag.prevLogNumber: edit.prevLogNumber = try varint64("previous log number")
-            case VersionEditTag.nextFileNumber: edit.nextFileNumber = try varint64("next file number")
-            case VersionEditTag.lastSequence: edit.lastSequence = try varint64("last sequence number")
-            case VersionEditTag.minLogNumberToKeep: edit.minLogNumberToKeep = try varint64("min log number to keep")
+            case VersionEditTag.logNumber: edit.logNumber = try fileNumber("log number")
+            case VersionEditTag.prevLogNumber: edit.prevLogNumber = try fileNumber("previous log number")
+            case VersionEditTag.nextFileNumber: edit.nextFileNumber = try fileNumber("next file number")
+            case VersionEditTag.lastSequence: edit.lastSequence = try sequence("last sequence number")
+            case VersionEditTag.minLogNumberToKeep: edit.minLogNumberToKeep = try fileNumber("min log number to keep")
             case VersionEditTag.maxColumnFamily: edit.maxColumnFamily = try varint32("max column family")
             case VersionEditTag.compactCursor:
                 _ = try level()
                 try skipLengthPrefixed("compact cursor", minimum: 8)
             case VersionEditTag.deletedFile:
                 let level = try level()
-                edit.deletedFiles.append(DeletedFile(level: level, number: try varint64("deleted file number")))
+                edit.deletedFiles.append(DeletedFile(level: level, number: try fileNumber("deleted file number")))
             case VersionEditTag.newFile, VersionEditTag.newFile2, VersionEditTag.newFile3, VersionEditTag.newFile4:
                 edit.newFiles.append(try newFile(tag))
             case VersionEditTag.columnFamily:
@@ -70,19 +70,20 @@ private struct VersionEditDecoder {
     /// A NewFile, NewFile2, NewFile3 or NewFile4 entry.
     private mutating func newFile(_ tag: UInt32) throws -> LevelFile {
         let level = try level()
-        let number = try varint64("new file number")
+        let number = try fileNumber("new file number")
         if tag == VersionEditTag.newFile3 {
             let path = try varint32("new file path id")
             guard path == 0 else { throw SedimentError.notSupported(feature: "db_paths (path id \(path))", file: file) }
         }
         let size = try varint64("new file size")
+        guard size <= UInt64(Int64.max) else { throw corrupt("new file size \(size) out of range") }
         let smallest = try internalKey("new file smallest key")
         let largest = try internalKey("new file largest key")
         var smallestSequence: UInt64 = 0
         var largestSequence: UInt64 = maxSequenceNumber
         if tag != VersionEditTag.newFile {
-            smallestSequence = try varint64("new file smallest seqno")
-            largestSequence = try varint64("new file largest seqno")
+            smallestSequence = try sequence("new file smallest seqno")
+            largestSequence = try sequence("new file largest seqno")
         }
         if tag == VersionEditTag.newFile4 { try customFields() }
         return LevelFile(level: level, file: FileMetadata(number: number, size: size, smallest: smallest, largest: largest,
@@ -98,7 +99,9 @@ private struct VersionEditDecoder {
             switch tag {
             case NewFileCustomTag.minLogNumberToKeepHack:
                 guard value.count == 8 else { throw corrupt("min log number to keep field of \(value.count) bytes") }
-                edit.minLogNumberToKeep = value.withUnsafeBytes { $0.loadFixed64(at: 0) }
+                let n = value.withUnsafeBytes { $0.loadFixed64(at: 0) }
+                guard n <= FileNames.maxNumber else { throw corrupt("min log number to keep \(n) out of range") }
+                edit.minLogNumberToKeep = n
             case NewFileCustomTag.pathID:
                 guard value.count == 1 else { throw corrupt("path id field of \(value.count) bytes") }
                 guard value[0] == 0 else { throw SedimentError.notSupported(feature: "db_paths (path id \(value[0]))", file: file) }
@@ -129,6 +132,20 @@ private struct VersionEditDecoder {
     private mutating func varint32(_ what: String) throws -> UInt32 {
         guard let v = reader.readVarint32() else { throw corrupt("truncated \(what)") }
         return v
+    }
+
+    /// A file number: at most `FileNames.maxNumber`, so that the numbers after it never overflow.
+    private mutating func fileNumber(_ what: String) throws -> UInt64 {
+        let n = try varint64(what)
+        guard n <= FileNames.maxNumber else { throw corrupt("\(what) \(n) out of range") }
+        return n
+    }
+
+    /// A sequence number: at most `maxSequenceNumber` (56 bits), as internal keys pack it.
+    private mutating func sequence(_ what: String) throws -> UInt64 {
+        let n = try varint64(what)
+        guard n <= maxSequenceNumber else { throw corrupt("\(what) \(n) out of range") }
+        return n
     }
 
     private mutating func varint64(_ what: String) throws -> UInt64 {

@@ -254,6 +254,83 @@ import SedimentTestSupport
         }
     }
 
+    /// "Unlimited" sizes (Int.max) run, lowered to RocksDB's bounds at open: the write buffer
+    /// size plus the memtable's slack, and the target file size times 10 or 25 (the compaction
+    /// picker's overlap limits), overflowed and trapped on the second put or first compaction.
+    @Test func unlimitedWriteBufferAndTargetFileSizesRun() throws {
+        try withTemporaryDirectory { dir in
+            var o = Options()
+            o.writeBufferSize = .max
+            o.targetFileSizeBase = .max
+            o.maxBytesForLevelBase = .max
+            let db = try Database(path: dir + "/db", options: o)
+            for i in 0..<20 {
+                try db.put(b("k\(i % 7)"), b("v\(i)"))
+                if i % 5 == 4 { try db.flush() }
+            }
+            try db.compactRange()
+            #expect(try db.get(b("k6")) == b("v13"))
+            try db.close()
+            let reopened = try Database(path: dir + "/db", options: o)
+            #expect(try reopened.get(b("k5")) == b("v19"))
+            try reopened.close()
+        }
+    }
+
+    /// Level-shape options no database can run with are refused by name at open; nothing is
+    /// created. (A negative target file size trapped at the first compaction; more levels than
+    /// a MANIFEST's level field is read with made a database that could not be reopened.)
+    @Test(arguments: 0..<7)
+    func impossibleLevelShapesAreRefused(variant: Int) throws {
+        var o = Options()
+        let option: String
+        switch variant {
+        case 0: (option, o.targetFileSizeBase) = ("targetFileSizeBase", -1)
+        case 1: (option, o.targetFileSizeBase) = ("targetFileSizeBase", 0)
+        case 2: (option, o.maxBytesForLevelBase) = ("maxBytesForLevelBase", -5)
+        case 3: (option, o.maxBytesForLevelMultiplier) = ("maxBytesForLevelMultiplier", 0)
+        case 4: (option, o.maxBytesForLevelMultiplier) = ("maxBytesForLevelMultiplier", .nan)
+        case 5: (option, o.maxBytesForLevelMultiplier) = ("maxBytesForLevelMultiplier", .infinity)
+        default: (option, o.numLevels) = ("numLevels", 65)
+        }
+        try withTemporaryDirectory { dir in
+            do {
+                _ = try Database(path: dir + "/db", options: o)
+                Issue.record("\(option): opened")
+            } catch let SedimentError.invalidArgument(message) {
+                #expect(message.contains(option), "\(message)")
+            }
+            #expect(!PosixFileSystem().fileExists(dir + "/db"))
+        }
+    }
+
+    /// Files whose names carry a number above Int64.max are not database files: they are left
+    /// alone instead of being counted as used file numbers (UInt64.max + 1 overflowed and
+    /// trapped in open and in repair) or replayed as logs.
+    @Test func strayFilesWithHugeNumbersAreIgnored() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let db = try Database(path: path)
+            try db.put(b("a"), b("1"))
+            try db.close()
+            let fs = PosixFileSystem()
+            let strays = ["18446744073709551615.log", "18446744073709551614.dbtmp", "OPTIONS-18446744073709551615",
+                          "9223372036854775808.sst", "MANIFEST-18446744073709551615"]
+            for name in strays { try fs.writeWholeFile(path + "/" + name, []) }
+            let reopened = try Database(path: path)
+            #expect(try reopened.get(b("a")) == b("1"))
+            try reopened.put(b("b"), b("2"))
+            try reopened.flush()
+            try reopened.close()
+            try Database.repair(path: path)
+            let repaired = try Database(path: path)
+            #expect(try repaired.get(b("a")) == b("1"))
+            #expect(try repaired.get(b("b")) == b("2"))
+            try repaired.close()
+            for name in strays { #expect(fs.fileExists(path + "/" + name), "\(name)") }
+        }
+    }
+
     @Test func oversizedKeysAndBlockSizesAreRefusedWithNothingWritten() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/db"

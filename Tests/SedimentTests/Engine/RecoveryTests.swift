@@ -74,6 +74,37 @@ import SedimentTestSupport
         }
     }
 
+    /// A record with a good checksum whose batch numbers its operations past 2^56 - 1 (here
+    /// from UInt64.max, where numbering them overflowed and trapped) is damage at that record:
+    /// what came before it is kept, in every mode that keeps anything.
+    @Test(arguments: modes)
+    func batchSequencePastTheLargestIsDamage(mode: WALRecoveryMode) throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let log = try writeTenRecords(path)
+            try damage(log) { bytes in
+                let record = 5 * 32
+                for i in 0..<8 { bytes[record + 7 + i] = 0xFF }
+                let crc = Array(bytes[record + 6..<record + 32]).withUnsafeBytes { payloadAndType in
+                    RecordFormat.checksum(type: payloadAndType[0], payload: UnsafeRawBufferPointer(rebasing: payloadAndType[1...]))
+                }
+                for i in 0..<4 { bytes[record + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+            }
+            switch mode {
+            case .pointInTime:
+                #expect(try present(path, mode: mode) == Array(0..<5))
+            case .skipAnyCorruptedRecords:
+                #expect(try present(path, mode: mode) == [0, 1, 2, 3, 4, 6, 7, 8, 9])
+            case .tolerateCorruptedTailRecords, .absoluteConsistency:
+                do { _ = try present(path, mode: mode); Issue.record("\(mode) accepted the batch") } catch let e as SedimentError {
+                    guard case .corruption(let file, _, let message) = e else { Issue.record("wrong error \(e)"); return }
+                    #expect(file == log)
+                    #expect(message.contains("sequence"))
+                }
+            }
+        }
+    }
+
     @Test func recoveredStateSurvivesAnotherReopen() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/db"

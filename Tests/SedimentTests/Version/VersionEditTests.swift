@@ -114,6 +114,37 @@ func tableFile(_ number: UInt64, _ lo: String, _ hi: String, seqs: ClosedRange<U
         }
     }
 
+    /// File numbers above Int64.max, file sizes above Int64.max and sequence numbers above
+    /// 2^56 - 1 are corruption: used as numbers they overflowed (next file number + 1, a read
+    /// at size - 53, sequence + 1) and trapped. The largest accepted values still decode.
+    @Test func numbersOutOfRangeAreCorruption() throws {
+        var largest = VersionEdit()
+        largest.logNumber = FileNames.maxNumber
+        largest.nextFileNumber = FileNames.maxNumber
+        largest.lastSequence = maxSequenceNumber
+        largest.addFile(level: 1, tableFile(FileNames.maxNumber, "a", "b", seqs: 0...maxSequenceNumber, size: UInt64(Int64.max)))
+        #expect(try VersionEdit.decode(largest.encode(), file: "M") == largest)
+
+        var edits: [VersionEdit] = []
+        for change in [{ (e: inout VersionEdit) in e.logNumber = .max }, { $0.prevLogNumber = FileNames.maxNumber + 1 },
+                       { $0.nextFileNumber = .max }, { $0.lastSequence = maxSequenceNumber + 1 },
+                       { $0.minLogNumberToKeep = .max }, { $0.deleteFile(level: 2, number: .max) },
+                       { $0.addFile(level: 0, tableFile(.max, "a", "b")) },
+                       { $0.addFile(level: 0, tableFile(9, "a", "b", size: .max)) },
+                       { $0.addFile(level: 0, tableFile(9, "a", "b", seqs: 1...(maxSequenceNumber + 1))) }] {
+            var e = VersionEdit()
+            change(&e)
+            edits.append(e)
+        }
+        for e in edits {
+            let thrown = #expect(throws: SedimentError.self) { try VersionEdit.decode(e.encode(), file: "db/MANIFEST-000004") }
+            guard case .corruption(file: "db/MANIFEST-000004", _, let message)? = thrown else {
+                Issue.record("\(e): \(String(describing: thrown))"); continue
+            }
+            #expect(message.contains("out of range"))
+        }
+    }
+
     @Test func unsupportedFeaturesNameTheManifest() {
         let file = "db/MANIFEST-000009"
         let comparator: [UInt8] = [1, 3] + Array("rev".utf8)
