@@ -8,7 +8,7 @@
 //   2 block             block decoder: walks both ways and a seek, bytewise and internal-key order
 //   3 footer            footer decoder
 //   4 log               record reader in every recovery mode, each record as a WriteBatch
-//   5 manifest          MANIFEST records -> VersionEdit.decode -> Version.applying
+//   5 manifest          a MANIFEST -> VersionSet.recover (decode, apply, install) -> next numbers
 //   6 writebatch        WriteBatch decoder
 //   7 filter            full filter block reader
 //   8 model             API operations against a Database and an in-memory model (ModelFuzzRunner)
@@ -79,12 +79,16 @@ enum FuzzTarget: UInt8, CaseIterable, Sendable {
                 }
             }
         case .manifest:
-            let reader = RecordReader(file: FuzzInputFile(path: "MANIFEST-fuzz", bytes: bytes), mode: .tolerateCorruptedTailRecords)
-            var version = Version(numLevels: 7)
-            var records = 0
-            while let record = try reader.readRecord(), records < 10_000 {
-                records += 1
-                version = try version.applying(VersionEdit.decode(record, file: "MANIFEST-fuzz"))
+            // The open path: CURRENT naming the input, VersionSet.recover (decode, apply, install
+            // and the file-number bookkeeping), then the numbers a recovery hands out next.
+            try withMemoryBackedTemporaryDirectory { dir in
+                let fs = PosixFileSystem()
+                try fs.writeWholeFile(FileNames.manifest(dir, 1), bytes, sync: false)
+                try fs.writeWholeFile(FileNames.current(dir), Array("MANIFEST-000001\n".utf8), sync: false)
+                let versions = VersionSet(path: dir, fileSystem: fs, options: Options())
+                try versions.recover()
+                versions.markFileNumberUsed(versions.newFileNumber())
+                _ = versions.snapshot().encode()
             }
         case .writeBatch:
             try WriteBatch(encoded: bytes).forEach(file: "fuzz") { _, _, _ in }
