@@ -7,9 +7,9 @@
 //   1 table-unverified  the same without checksum verification, so the decoders see garbage
 //   2 block             block decoder: walks both ways and a seek, bytewise and internal-key order
 //   3 footer            footer decoder
-//   4 log               record reader in every recovery mode, each record as a WriteBatch
+//   4 log               record reader + replay checks per recovery mode; Recovery.replayLogs when a batch passes
 //   5 manifest          a MANIFEST -> VersionSet.recover (decode, apply, install) -> next numbers
-//   6 writebatch        WriteBatch decoder
+//   6 writebatch        WriteBatch decoder, the replay checks, numbered into a memtable
 //   7 filter            full filter block reader
 //   8 model             API operations against a Database and an in-memory model (ModelFuzzRunner)
 //
@@ -70,12 +70,30 @@ enum FuzzTarget: UInt8, CaseIterable, Sendable {
         case .footer:
             _ = try bytes.withUnsafeBytes { try Footer.decode(tail: $0, fileSize: UInt64(bytes.count), file: "fuzz") }
         case .log:
+            // Per recovery mode: the record reader alone, each record checked as replay checks it;
+            // then, when some record passed, the open path: the input as the only log of a new
+            // database, replayed by Recovery.replayLogs (memtable inserts, level-0 tables, the
+            // MANIFEST edit). A SedimentError is the mode refusing the damage.
             for mode in [WALRecoveryMode.absoluteConsistency, .tolerateCorruptedTailRecords, .pointInTime, .skipAnyCorruptedRecords] {
                 let reader = RecordReader(file: FuzzInputFile(path: "fuzz.log", bytes: bytes), mode: mode)
-                var records = 0
+                var records = 0, batches = 0
                 while let record = try? reader.readRecord(), records < 10_000 {
                     records += 1
-                    try? WriteBatch(encoded: record).forEach(file: "fuzz.log") { _, _, _ in }
+                    if (try? Recovery.validate(WriteBatch(encoded: record), file: "fuzz.log", offset: nil)) != nil { batches += 1 }
+                }
+                guard batches > 0 else { continue }
+                try withMemoryBackedTemporaryDirectory { dir in
+                    var options = Options()
+                    options.walRecoveryMode = mode
+                    options.writeBufferSize = 64 << 10
+                    let versions = VersionSet(path: dir, fileSystem: options.fileSystem, options: options)
+                    defer { versions.close() }
+                    try versions.createNew()
+                    try options.fileSystem.writeWholeFile(FileNames.log(dir, versions.newFileNumber()), bytes, sync: false)
+                    do {
+                        let result = try Recovery.replayLogs(directory: dir, versions: versions, options: options)
+                        try result.log.close()
+                    } catch is SedimentError {}
                 }
             }
         case .manifest:
@@ -91,7 +109,10 @@ enum FuzzTarget: UInt8, CaseIterable, Sendable {
                 _ = versions.snapshot().encode()
             }
         case .writeBatch:
-            try WriteBatch(encoded: bytes).forEach(file: "fuzz") { _, _, _ in }
+            // What replay does with one log record: check it whole, then number it into a memtable.
+            let batch = WriteBatch(encoded: bytes)
+            try Recovery.validate(batch, file: "fuzz", offset: nil)
+            _ = try Recovery.insert(batch, into: MemTable(arenaBlockSize: 64 << 10, prefaultBudget: 0), file: "fuzz")
         case .filter:
             let reader = FilterBlockReader(contents: bytes)
             for k in 0..<8 { _ = Array("user/0000\(k)".utf8).withUnsafeBytes { reader.mayMatch($0) } }
