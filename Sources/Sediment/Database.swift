@@ -43,7 +43,8 @@ public final class Database: Sendable {
     /// Sets `key` to `value`.
     /// - Throws: `.closed` after `close()`, `.readOnly` after a failed log write or background
     ///   error, `.io`/`.noSpace` when the log write fails, `.invalidArgument` for a key over
-    ///   `maxKeySize` or a value over `maxValueSize` bytes (nothing is written).
+    ///   `maxKeySize` or a value over `maxValueSize` bytes, or for `sync` with `disableWAL`
+    ///   (nothing is written).
     public func put(_ key: [UInt8], _ value: [UInt8], options: WriteOptions = WriteOptions()) throws {
         if let reason = Self.sizeViolation(keyCount: key.count, valueCount: value.count) {
             throw SedimentError.invalidArgument("put refused: " + reason)
@@ -62,12 +63,16 @@ public final class Database: Sendable {
 
     /// Applies every operation of `batch` atomically: after a crash, all or none are visible.
     /// - Throws: as `put`; `.invalidArgument` when a put or delete added to `batch` was over
-    ///   the size limits (none of the batch is written).
+    ///   the size limits (none of the batch is written). An empty batch written with `sync`
+    ///   syncs the log: every write acknowledged before it is then durable.
     public func write(_ batch: WriteBatch, options: WriteOptions = WriteOptions()) throws {
         if let reason = batch.refusal {
             throw SedimentError.invalidArgument("write batch refused: " + reason)
         }
-        if batch.count == 0 {
+        if batch.count == 0 && !options.sync {
+            // Nothing to log or apply. A synced empty batch goes on: it syncs the log, so the
+            // writes acknowledged before it become durable (a barrier, as in RocksDB).
+            try DatabaseCore.check(options)
             try core.monitor.withLock { try core.checkOpen() }
             return
         }

@@ -126,6 +126,7 @@ public struct WriteOptions: Sendable {
     /// kernel, so it survives a crash of the process).
     public var sync: Bool = false
     /// Skip the write-ahead log: the write is lost if the process stops before a flush.
+    /// Cannot be combined with `sync` (the write is refused with `.invalidArgument`).
     public var disableWAL: Bool = false
     /// Creates write options.
     public init(sync: Bool = false, disableWAL: Bool = false) {

@@ -2,12 +2,14 @@
 // GetProperty ("rocksdb.num-files-at-level0" → "sediment.num-files-at-level0"): stats,
 // levelstats, sstables, num-files-at-level<N>, estimate-num-keys, total-sst-files-size,
 // cur-size-all-mem-tables, num-immutable-mem-table, num-running-compactions, background-errors,
-// last-sequence. Every figure is read under the monitor, so one property is self-consistent.
+// last-sequence. Every figure is read under the monitor, so one property is self-consistent;
+// estimate-num-keys takes the version there and opens its tables after letting go of it.
 
 extension DatabaseCore {
     /// The value of property `name`, or nil when the name is unknown.
     func property(_ name: String) -> String? {
-        monitor.withLock { () -> String? in
+        if name == "sediment.estimate-num-keys" { return estimateNumKeys() }
+        return monitor.withLock { () -> String? in
             let version = versions.current
             let prefix = "sediment."
             guard name.hasPrefix(prefix) else { return nil }
@@ -24,12 +26,6 @@ extension DatabaseCore {
                 return String(state.mem.approximateMemoryUsage + state.imms.reduce(0) { $0 + $1.table.approximateMemoryUsage })
             case "num-immutable-mem-table":
                 return String(state.imms.count)
-            case "estimate-num-keys":
-                var n = state.mem.count + state.imms.reduce(0) { $0 + $1.table.count }
-                for f in version.levels.joined() {
-                    if let r = try? tableCache.reader(number: f.number, size: f.size) { n += Int(r.properties.numEntries) }
-                }
-                return String(n)
             case "last-sequence":
                 return String(state.lastSequence)
             case "levelstats":
@@ -46,6 +42,22 @@ extension DatabaseCore {
                 return nil
             }
         }
+    }
+
+    /// Entries in the memtables plus every table's entry count (from its properties), as
+    /// RocksDB's estimate. The tables are opened without the monitor held (opening one reads
+    /// it), so writers are not stalled; the version held keeps them from being deleted. A table
+    /// that cannot be opened adds nothing: it is an estimate, and the read that needs that table
+    /// reports the damage.
+    private func estimateNumKeys() -> String {
+        let (inMemory, version) = monitor.withLock {
+            (state.mem.count + state.imms.reduce(0) { $0 + $1.table.count }, versions.current)
+        }
+        var n = inMemory
+        for f in version.levels.joined() {
+            if let r = try? tableCache.reader(number: f.number, size: f.size) { n += Int(r.properties.numEntries) }
+        }
+        return String(n)
     }
 
     /// RocksDB's `rocksdb.levelstats`: files and megabytes per level.

@@ -23,12 +23,22 @@ extension DatabaseCore {
 
     /// Applies `batch` (nil: switch memtables, for `flush`). Returns when durable as asked.
     func write(_ batch: consuming WriteBatch?, options: WriteOptions) throws {
+        try DatabaseCore.check(options)
         try commit(Writer(batch: batch, sync: options.sync, disableWAL: options.disableWAL))
     }
 
     /// Applies one put or delete. Returns when durable as asked.
     func write(single: SingleWrite, options: WriteOptions) throws {
+        try DatabaseCore.check(options)
         try commit(Writer(batch: nil, single: single, sync: options.sync, disableWAL: options.disableWAL))
+    }
+
+    /// Refuses `sync` with `disableWAL`, as RocksDB does: there is no log to sync, so the
+    /// write could not be made durable before it is acknowledged.
+    static func check(_ options: WriteOptions) throws {
+        if options.sync && options.disableWAL {
+            throw SedimentError.invalidArgument("a synced write needs the write-ahead log (sync with disableWAL)")
+        }
     }
 
     /// A synced leader stops yielding after this many rounds in a row in which no writer queued.

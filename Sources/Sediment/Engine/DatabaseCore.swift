@@ -54,7 +54,15 @@ final class DatabaseCore: @unchecked Sendable {
                 throw SedimentError.invalidArgument("\(path) does not exist (createIfMissing is false)")
             }
             try fs.createDirectory(path)
-            try? fs.syncDirectory(DatabaseCore.parentDirectory(of: path))
+            // The new directory's entry must be durable before any synced write is acknowledged
+            // in it. If that cannot be made so, nothing is created: an empty directory left
+            // behind would be opened next time without this step.
+            do {
+                try fs.syncDirectory(DatabaseCore.parentDirectory(of: path))
+            } catch {
+                try? fs.removeDirectory(path)
+                throw error
+            }
         }
         fileLock = try fs.lockFile(FileNames.lock(path))
         do {
@@ -114,8 +122,12 @@ final class DatabaseCore: @unchecked Sendable {
     }
 
     static func parentDirectory(of path: String) -> String {
+        var path = Substring(path)
+        while path.count > 1 && path.hasSuffix("/") { path = path.dropLast() }
         guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
+        var parent = path[..<slash]
+        while parent.count > 1 && parent.hasSuffix("/") { parent = parent.dropLast() }
+        return parent.isEmpty ? "/" : String(parent)
     }
 
     /// After a MANIFEST whose last edit was torn, tables no edit names may be what that edit

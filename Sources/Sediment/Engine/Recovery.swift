@@ -6,7 +6,9 @@
 //  2. A batch is validated completely before any of it is applied: all or nothing. A batch
 //     whose sequence numbers run past 2^56 - 1 is damage like a bad checksum.
 //  3. Damage is handled by `Options.walRecoveryMode` (RecordReader implements the modes). With
-//     `.pointInTime`, replay stops at the first damage and no later log is replayed.
+//     `.pointInTime`, replay stops at the first damage and no later log is replayed; the damaged
+//     log and the later ones move to lost/ instead of being deleted (Database.repair can
+//     salvage them).
 //  4. Recovered writes are flushed to level-0 tables (more than one when they exceed the write
 //     buffer), a fresh log is started, and one VersionEdit records the tables, the new log
 //     number and the last sequence; only then are the replayed logs deleted.
@@ -48,6 +50,16 @@ enum Recovery {
         return batch.count > 0 ? batch.sequence + UInt64(batch.count) - 1 : nil
     }
 
+    /// Moves `file` into `directory`/lost/ (created when missing), RocksDB's RepairDB place for
+    /// what may still hold data. Best effort: a log that cannot be moved stays, below the log
+    /// number, and is deleted as obsolete at a later open.
+    static func moveToLost(_ file: String, directory: String, fileSystem fs: any FileSystem) {
+        let lost = directory + "/lost"
+        if !fs.isDirectory(lost) { try? fs.createDirectory(lost) }
+        guard let slash = file.lastIndex(of: "/") else { return }
+        try? fs.rename(file, to: lost + file[slash...])
+    }
+
     /// Replays the logs of the database in `directory` and starts a new log.
     static func replayLogs(directory: String, versions: VersionSet, options: Options) throws -> Result {
         let fs = options.fileSystem
@@ -61,6 +73,9 @@ enum Recovery {
         var edit = VersionEdit()
         var lastSequence = versions.lastSequence
         var mem = MemTable(arenaBlockSize: arenaBlockSize(for: options), prefaultBudget: options.writeBufferSize)
+        // The log where `.pointInTime` replay stopped at damage: it and every later log hold
+        // records that were not replayed.
+        var stoppedAt: UInt64? = nil
 
         func flushRecovered() throws {
             guard !mem.isEmpty else { return }
@@ -85,14 +100,14 @@ enum Recovery {
                     } catch let error as SedimentError {
                         switch (options.walRecoveryMode, error) {
                         case (.skipAnyCorruptedRecords, .corruption): continue
-                        case (.pointInTime, .corruption): break replay
+                        case (.pointInTime, .corruption): stoppedAt = number; break replay
                         default: throw error
                         }
                     }
                     if let last = try insert(batch, into: mem, file: logPath) { lastSequence = max(lastSequence, last) }
                     if mem.isFull(writeBufferSize: options.writeBufferSize) { try flushRecovered() }
                 }
-                if reader.stoppedAtCorruption { break replay }
+                if reader.stoppedAtCorruption { stoppedAt = number; break replay }
             }
             try flushRecovered()
         } catch {
@@ -109,7 +124,15 @@ enum Recovery {
         versions.lastSequence = lastSequence
         try versions.logAndApply(edit)
         for number in logs where number < logNumber {
-            try? fs.removeFile(FileNames.log(directory, number))
+            if let stoppedAt, number >= stoppedAt {
+                moveToLost(FileNames.log(directory, number), directory: directory, fileSystem: fs)
+            } else {
+                try? fs.removeFile(FileNames.log(directory, number))
+            }
+        }
+        if stoppedAt != nil {
+            try? fs.syncDirectory(directory + "/lost")
+            try? fs.syncDirectory(directory)
         }
         return Result(log: log, lastSequence: lastSequence)
     }

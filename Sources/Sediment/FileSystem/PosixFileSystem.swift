@@ -57,7 +57,14 @@ public struct PosixFileSystem: FileSystem {
         guard let dir = opendir(directory) else { throw Syscalls.error("opendir", path: directory) }
         defer { closedir(dir) }
         var names: [String] = []
-        while let entry = readdir(dir) {
+        while true {
+            // readdir returns nil both at the end and on an error; only errno tells them apart,
+            // and a listing cut short would hide logs from recovery and tables from repair.
+            errno = 0
+            guard let entry = readdir(dir) else {
+                if errno != 0 { throw Syscalls.error("readdir", path: directory) }
+                break
+            }
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
             }

@@ -69,7 +69,7 @@ final class SkipList {
     }
 
     /// The number of entries inserted; safe from any thread.
-    var count: Int { entryCount.load(ordering: .relaxed) }
+    var count: Int { entryCount.load(ordering: .acquiring) }
 
     /// The number of distinct user keys inserted; safe from any thread.
     var distinctUserKeys: Int { userKeyCount.load(ordering: .relaxed) }
@@ -153,7 +153,7 @@ final class SkipList {
             splice[level] = node
         }
         lastInserted = node
-        entryCount.add(1, ordering: .relaxed)
+        entryCount.add(1, ordering: .releasing)
     }
 
     /// True when `node`'s user key is `userKey`.

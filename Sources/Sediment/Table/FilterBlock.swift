@@ -31,7 +31,10 @@ struct FilterBlockReader: Sendable {
             let sub = contents[n - 4]
             let blockAndProbes = contents[n - 3]
             let probes = Int(blockAndProbes & 31)
-            if sub == 0, blockAndProbes >> 5 == 0, probes >= 1, len % 64 == 0 {
+            // As RocksDB's reader: 0 and 31 probes and nonzero reserved bytes (perhaps a
+            // future hash seed) are layouts this reader does not know, so they answer "may match".
+            let reserved = contents[n - 2] | contents[n - 1]
+            if sub == 0, blockAndProbes >> 5 == 0, (1...30).contains(probes), reserved == 0, len % 64 == 0 {
                 kind = .fastLocalBloom(BloomFilterReader(bitsLength: len, numProbes: probes))
             } else {
                 kind = .alwaysTrue

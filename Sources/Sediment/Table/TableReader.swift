@@ -141,11 +141,12 @@ import Synchronization
 
     /// Reads the data block at `handle` through the mapping into `scratch` and caches it
     /// unless it borrows `scratch` (`borrowed` true: an uncompressed block, valid while
-    /// `scratch` is left alone).
+    /// `scratch` is left alone) or its checksum was not checked: a damaged block read
+    /// unverified must not be served from the cache to readers (and compactions) that verify.
     func readBlock(_ handle: BlockHandle, verifyChecksums: Bool,
                    scratch: UnsafeMutableRawBufferPointer) throws -> (block: Block, borrowed: Bool) {
         let (b, cacheable) = try io.readBlock(handle, verify: verifyChecksums, scratch: scratch)
-        if cacheable { cache(b, handle) }
+        if cacheable && (verifyChecksums || footer.checksum == .none) { cache(b, handle) }
         return (b, !cacheable)
     }
 

@@ -307,6 +307,33 @@ import SedimentTestSupport
     /// Files whose names carry a number above Int64.max are not database files: they are left
     /// alone instead of being counted as used file numbers (UInt64.max + 1 overflowed and
     /// trapped in open and in repair) or replayed as logs.
+    /// Creating a database makes its directory entry durable (the parent is fsynced) before
+    /// any write can be acknowledged in it. When that fsync fails, the open fails with the
+    /// error and leaves no directory behind (which a later open would take as already durable).
+    @Test func failedParentSyncAtCreationCreatesNothing() throws {
+        try withTemporaryDirectory { dir in
+            let fs = FaultInjectionFileSystem()
+            fs.inject(.init(.syncDirectory, pathContains: dir, error: .io(file: dir, errno: 5, message: "injected EIO"), times: 1))
+            var o = Options()
+            o.fileSystem = fs
+            do {
+                _ = try Database(path: dir + "/db/", options: o)
+                Issue.record("open succeeded though the parent directory could not be synced")
+            } catch SedimentError.io(let file, let code, _) {
+                #expect(file == dir && code == 5)
+            }
+            #expect(!fs.fileExists(dir + "/db"))
+            let db = try Database(path: dir + "/db/", options: o)
+            try db.put(b("k"), b("v"), options: WriteOptions(sync: true))
+            try db.close()
+        }
+    }
+
+    @Test func parentDirectoryOfDatabasePaths() {
+        let cases = [("db", "."), ("db/", "."), ("/db", "/"), ("/x/db", "/x"), ("/x/db//", "/x"), ("a//b", "a"), ("/", "/")]
+        for (path, parent) in cases { #expect(DatabaseCore.parentDirectory(of: path) == parent, "\(path)") }
+    }
+
     @Test func strayFilesWithHugeNumbersAreIgnored() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/db"

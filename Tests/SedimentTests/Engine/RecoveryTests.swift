@@ -105,6 +105,88 @@ import SedimentTestSupport
         }
     }
 
+    /// pointInTime keeps what precedes the damage and replays no later log; the damaged log and
+    /// the later one are not deleted but moved, as they were, to lost/ (where Database.repair
+    /// can salvage them).
+    @Test func pointInTimeMovesTheLogsItDidNotReplayToLost() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let fs = PosixFileSystem()
+            let log = try writeTenRecords(path)
+            try damage(log) { $0[4 * 32 + 7 + 15] ^= 0x55 }
+            guard let slash = log.lastIndex(of: "/"), let (_, number) = FileNames.parse(String(log[log.index(after: slash)...])) else {
+                Issue.record("log name \(log)")
+                return
+            }
+            // A later log (as if the memtable had been switched) holding key10.
+            let later = try WriteAheadLog.create(fileSystem: fs, directory: path, number: number + 1)
+            var batch = WriteBatch()
+            batch.put(b("key10"), b("value10"))
+            batch.sequence = 11
+            try later.append(batch.rep)
+            try later.close()
+            let damagedBytes = try fs.readWholeFile(log)
+            let laterBytes = try fs.readWholeFile(FileNames.log(path, number + 1))
+
+            #expect(try present(path, mode: .pointInTime) == Array(0..<4))
+            let db = try Database(path: path)
+            #expect(try db.get(b("key10")) == nil)
+            try db.close()
+            #expect(!fs.fileExists(log) && !fs.fileExists(FileNames.log(path, number + 1)))
+            #expect(try fs.readWholeFile(FileNames.log(path + "/lost", number)) == damagedBytes)
+            #expect(try fs.readWholeFile(FileNames.log(path + "/lost", number + 1)) == laterBytes)
+        }
+    }
+
+    /// An empty batch written with sync syncs the log, so every write acknowledged before it
+    /// survives power loss (a barrier, as in RocksDB).
+    @Test func syncedEmptyBatchMakesEarlierWritesDurable() throws {
+        try withTemporaryDirectory { dir in
+            let (path, fs, o, db) = try openWithFaultInjection(dir)
+            for i in 0..<20 { try db.put(b("k\(i)"), b("v\(i)")) }
+            let syncs = fs.count(of: .sync)
+            try db.write(WriteBatch(), options: WriteOptions(sync: true))
+            #expect(fs.count(of: .sync) == syncs + 1)
+            fs.freeze()
+            try? db.close()
+            try fs.dropUnsyncedData()
+            fs.thaw()
+            let again = try Database(path: path, options: o)
+            for i in 0..<20 { #expect(try again.get(b("k\(i)")) == b("v\(i)"), "k\(i)") }
+            try again.close()
+        }
+    }
+
+    /// `sync` with `disableWAL` cannot be honoured (no log to sync): every kind of write refuses
+    /// it with `.invalidArgument`, as RocksDB does, and writes nothing.
+    @Test func syncWithoutTheLogIsRefused() throws {
+        try withTemporaryDirectory { dir in
+            let db = try Database(path: dir + "/db")
+            let both = WriteOptions(sync: true, disableWAL: true)
+            var batch = WriteBatch()
+            batch.put(b("c"), b("3"))
+            let attempts: [() throws -> Void] = [
+                { try db.put(b("a"), b("1"), options: both) },
+                { try db.delete(b("a"), options: both) },
+                { try db.write(batch, options: both) },
+                { try db.write(WriteBatch(), options: both) },
+            ]
+            for attempt in attempts {
+                do {
+                    try attempt()
+                    Issue.record("a synced write without the log was accepted")
+                } catch SedimentError.invalidArgument(let message) {
+                    #expect(message.contains("disableWAL"))
+                }
+            }
+            #expect(try db.get(b("a")) == nil)
+            #expect(try db.get(b("c")) == nil)
+            try db.put(b("a"), b("1"), options: WriteOptions(disableWAL: true))
+            #expect(try db.get(b("a")) == b("1"))
+            try db.close()
+        }
+    }
+
     @Test func recoveredStateSurvivesAnotherReopen() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/db"

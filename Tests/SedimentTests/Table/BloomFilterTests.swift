@@ -98,4 +98,22 @@ import SedimentTestSupport
             #expect(keys.allSatisfy { k in k.withUnsafeBytes { reader.mayMatch($0) } }, "planned \(plannedKeys)")
         }
     }
+
+    /// As RocksDB's reader: a FastLocalBloom trailer naming 31 probes, or with either reserved
+    /// byte set (perhaps a future hash seed), is a layout this reader does not know; it answers
+    /// "may match" for every key instead of probing with the wrong rule.
+    @Test(arguments: [(offsetFromEnd: 3, value: UInt8(31)), (2, 1), (1, 0x80)])
+    func reservedTrailerValuesAreNotEvaluated(offsetFromEnd: Int, value: UInt8) {
+        var b = BloomFilterBuilder(bitsPerKey: 10)
+        for i in 0..<200 { withUnsafeBytes(of: UInt32(i)) { b.add($0) } }
+        var f = b.finish()
+        let absent = (1000..<2000).map(UInt32.init).filter { k in
+            withUnsafeBytes(of: k) { !FilterBlockReader(contents: f).mayMatch($0) }
+        }
+        #expect(absent.count > 900)
+        f[f.count - offsetFromEnd] = value
+        let reader = FilterBlockReader(contents: f)
+        #expect(!reader.isEvaluated)
+        for k in absent.prefix(50) { #expect(withUnsafeBytes(of: k) { reader.mayMatch($0) }) }
+    }
 }

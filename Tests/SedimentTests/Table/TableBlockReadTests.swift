@@ -196,4 +196,55 @@ import SedimentTestSupport
             #expect(got == .found(last.value))
         }
     }
+
+    /// A compressed block read without checksum verification is not cached: LZ4 can decode a
+    /// damaged block to the right size with wrong bytes, and from the cache it would reach the
+    /// reads (and compactions) that verify, which must see the checksum error instead.
+    @Test func blockReadUnverifiedIsNotCached() throws {
+        try withTemporaryDirectory { dir in
+            var state: UInt32 = 7
+            let entries: [(key: [UInt8], value: [UInt8])] = (0..<200).map { i in
+                let noise: [UInt8] = (0..<40).map { _ in
+                    state = state &* 1103515245 &+ 12345
+                    return UInt8(truncatingIfNeeded: state >> 16)
+                }
+                return (ikey(Array(String(format: "key%08d", i).utf8), UInt64(i + 1)), noise + Array(repeating: 0x61, count: 40))
+            }
+            let pristine = dir + "/pristine.sst"
+            try Self.build(pristine, entries, .lz4, blockSize: 4096)
+            let fs = PosixFileSystem()
+            let bytes = try fs.readWholeFile(pristine)
+            guard let first = try openTable(pristine).indexEntries().first?.handle else {
+                Issue.record("no data block")
+                return
+            }
+            // Find a flipped byte after which every unverified get succeeds but one value is wrong.
+            for offset in Int(first.offset) + 1..<Int(first.offset + first.size) {
+                var damaged = bytes
+                damaged[offset] ^= 0x20
+                let path = dir + "/damaged.sst"
+                try fs.writeWholeFile(path, damaged, sync: false)
+                let cache = BlockCache(capacityBytes: 1 << 20)
+                let table = try openTable(path, cache: cache)
+                var wrongKey: [UInt8]? = nil
+                do {
+                    for e in entries {
+                        let user = Array(e.key.dropLast(8))
+                        let got = try user.withUnsafeBytes { try table.get(userKey: $0, sequence: 1000, verifyChecksums: false) }
+                        if got != .found(e.value) { wrongKey = user; break }
+                    }
+                } catch { continue }
+                guard let wrongKey else { continue }
+                #expect(cache.usage == 0, "an unverified block was cached")
+                do {
+                    let got = try wrongKey.withUnsafeBytes { try table.get(userKey: $0, sequence: 1000, verifyChecksums: true) }
+                    Issue.record("a verified get after an unverified one returned \(got) at flipped offset \(offset)")
+                } catch SedimentError.corruption(let file, _, _) {
+                    #expect(file == path)
+                }
+                return
+            }
+            Issue.record("no single flipped byte decoded to wrong values")
+        }
+    }
 }
