@@ -1,6 +1,7 @@
 // BlockReader: reads one block and its 5-byte trailer from a table file, checks the handle
-// against the file, verifies the trailer checksum and decompresses. See DESIGN.md §6
-// "Block trailer". A value type over an immutable file; thread-safe.
+// against the file, verifies the trailer checksum and decompresses (framed as the table's
+// format_version says, `CompressedBlockFraming`). See DESIGN.md §6 "File layout" and
+// "Compression". A value type over an immutable file; thread-safe.
 //
 //   | block contents (handle.size bytes) | compression type (1) | fixed32 checksum |
 
@@ -11,6 +12,8 @@ struct BlockReader {
     let checksum: ChecksumType
     /// No block may extend past this offset (the footer's start).
     let blocksEnd: UInt64
+    /// How compressed blocks are framed, from the footer's format_version.
+    let framing: CompressedBlockFraming
 
     private func corrupt(_ handle: BlockHandle, _ message: String) -> SedimentError {
         .corruption(file: path, offset: Int64(clamping: handle.offset), message: message)
@@ -126,7 +129,7 @@ struct BlockReader {
                                   _ handle: BlockHandle) throws -> (buffer: UnsafeMutableRawBufferPointer, count: Int) {
         try BlockCompression.decompressToBuffer(
             UnsafeRawBufferPointer(rebasing: stored[0..<Int(handle.size)]), type: compressionType(typeByte, handle),
-            file: path, offset: handle.offset)
+            framing: framing, file: path, offset: handle.offset)
     }
 
     private func compressionType(_ typeByte: UInt8, _ handle: BlockHandle) throws -> BlockCompressionType {
@@ -137,6 +140,7 @@ struct BlockReader {
     }
 
     private func decompress(_ data: UnsafeRawBufferPointer, _ typeByte: UInt8, _ handle: BlockHandle) throws -> [UInt8] {
-        try BlockCompression.decompress(data, type: compressionType(typeByte, handle), file: path, offset: handle.offset)
+        try BlockCompression.decompress(data, type: compressionType(typeByte, handle), framing: framing,
+                                        file: path, offset: handle.offset)
     }
 }

@@ -31,6 +31,8 @@ import Synchronization
     let blockCache: BlockCache?
     /// Where the footer starts: no block may extend past it.
     private let blocksEnd: UInt64
+    /// How compressed blocks are framed (from the footer's format_version).
+    private let framing: CompressedBlockFraming
     /// Seeks left before point reads that look through this table without stopping in it ask
     /// for its compaction (LevelDB's allowed_seeks: one seek per 16 KiB, at least 100).
     let seekBudget: Atomic<Int>
@@ -56,6 +58,7 @@ import Synchronization
         self.filter = filter
         self.blockCache = blockCache
         self.blocksEnd = blocksEnd
+        self.framing = CompressedBlockFraming(formatVersion: footer.formatVersion)
         self.seekBudget = Atomic(max(100, Int(clamping: fileSize / 16384)))
     }
 
@@ -70,7 +73,8 @@ import Synchronization
         let tail = try file.readExactly(at: fileSize - UInt64(tailLength), count: tailLength)
         let footer = try tail.withUnsafeBytes { try Footer.decode(tail: $0, fileSize: fileSize, file: path) }
         let blocksEnd = fileSize - UInt64(footer.formatVersion == 0 ? Footer.legacyEncodedLength : Footer.encodedLength)
-        let io = BlockReader(file: file, path: path, checksum: footer.checksum, blocksEnd: blocksEnd)
+        let io = BlockReader(file: file, path: path, checksum: footer.checksum, blocksEnd: blocksEnd,
+                             framing: CompressedBlockFraming(formatVersion: footer.formatVersion))
 
         let metaindex = try io.readBlock(footer.metaindexHandle, verify: true)
         var metaHandles: [(name: String, handle: BlockHandle)] = []
@@ -118,7 +122,7 @@ import Synchronization
     }
 
     private var io: BlockReader {
-        BlockReader(file: file, path: path, checksum: footer.checksum, blocksEnd: blocksEnd)
+        BlockReader(file: file, path: path, checksum: footer.checksum, blocksEnd: blocksEnd, framing: framing)
     }
 
     /// The data block at `handle`, from the cache when it is there, else read with a

@@ -119,6 +119,29 @@ import SedimentTestSupport
         }
     }
 
+    /// Scans `table` forward, then backward, and expects exactly `expected` (from `parseScan`)
+    /// each way. Returns the iterator (for seeks) and the entries read forward.
+    @discardableResult
+    static func expectScan(_ table: TableReader,
+                           equals expected: [(user: [UInt8], seq: UInt64, type: UInt8, value: [UInt8])],
+                           sourceLocation: SourceLocation = #_sourceLocation)
+        -> (iterator: TableIterator, entries: [(key: [UInt8], value: [UInt8])]) {
+        let it = table.makeIterator()
+        let got = scanAll(it)
+        #expect(it.error == nil, sourceLocation: sourceLocation)
+        #expect(got.count == expected.count, sourceLocation: sourceLocation)
+        for (g, e) in zip(got, expected) {
+            #expect(g.key == ikey(e.user, e.seq, ValueKind(rawValue: e.type) ?? .value) && g.value == e.value,
+                    sourceLocation: sourceLocation)
+        }
+        var backward: [[UInt8]] = []
+        it.seekToLast()
+        while it.isValid { backward.append(Array(it.key)); it.previous() }
+        #expect(it.error == nil, sourceLocation: sourceLocation)
+        #expect(backward == got.map(\.key).reversed(), sourceLocation: sourceLocation)
+        return (it, got)
+    }
+
     @Test(arguments: ["none", "lz4", "zlib"])
     func sedimentReadsRocksDBTables(_ compression: String) throws {
         try withTemporaryDirectory { dir in
@@ -130,18 +153,7 @@ import SedimentTestSupport
                 let scan = try rocksSSTDump(["--file=" + path, "--command=scan", "--output_hex"])
                 let expected = Self.parseScan(scan.stdoutText)
                 #expect(expected.count == Int(table.properties.numEntries))
-                let it = table.makeIterator()
-                let got = scanAll(it)
-                #expect(it.error == nil)
-                #expect(got.count == expected.count)
-                for (g, e) in zip(got, expected) {
-                    #expect(g.key == ikey(e.user, e.seq, ValueKind(rawValue: e.type) ?? .value) && g.value == e.value)
-                }
-                // Backward iteration sees the same entries reversed.
-                var backward: [[UInt8]] = []
-                it.seekToLast()
-                while it.isValid { backward.append(Array(it.key)); it.previous() }
-                #expect(backward == got.map(\.key).reversed())
+                let (it, got) = Self.expectScan(table, equals: expected)
                 // Every key is found with its newest value; absent neighbours are absent.
                 var falsePositiveProbes = 0, filterPasses = 0
                 for e in expected {
