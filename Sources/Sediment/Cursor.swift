@@ -11,7 +11,9 @@
 // entries cost O(log n), not O(n) each (RocksDB's max_sequential_skip_in_iterations).
 //
 // Lifetime: the cursor retains the memtables and table readers it reads; flushes and later
-// writes never change what it sees. Not thread-safe: one cursor, one thread at a time.
+// writes never change what it sees. It also holds its `Database`, so dropping the last other
+// reference does not close the database under it (an explicit `close()` does: the cursor then
+// reports `.closed`). Not thread-safe: one cursor, one thread at a time.
 
 /// A positioned cursor over the merged view of the database.
 public final class Cursor {
@@ -20,6 +22,9 @@ public final class Cursor {
     private let lowerBound: [UInt8]?
     private let upperBound: [UInt8]?
     private let core: DatabaseCore
+    /// The handle the cursor came from: while a cursor exists its database is not closed by
+    /// the last user reference going away (an explicit `close()` still closes it).
+    private let database: Database?
     private let snapshot: Snapshot?
     /// Keeps the tables the cursor may still open on disk.
     private let version: Version
@@ -41,9 +46,11 @@ public final class Cursor {
     private var skipKey: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: skipKeyBytes, count: skipKeyCount) }
     static let maxSkipsBeforeReseek = 8
 
-    init(core: DatabaseCore, merged: MergingIterator, sequence: SequenceNumber, version: Version, options: ReadOptions) {
+    init(core: DatabaseCore, database: Database?, merged: MergingIterator, sequence: SequenceNumber, version: Version,
+         options: ReadOptions) {
         self.version = version
         self.core = core
+        self.database = database
         self.merged = merged
         self.sequence = sequence
         self.lowerBound = options.lowerBound

@@ -3,22 +3,24 @@
 extension Database {
     /// A positioned cursor over the merged view (memtables and every level), at
     /// `options.snapshot` or at the moment of the call. The cursor is not positioned yet:
-    /// call `seekToFirst`, `seekToLast`, `seek` or `seekForPrevious`.
-    /// - Throws: `.closed`, or an error opening a table.
+    /// call `seekToFirst`, `seekToLast`, `seek` or `seekForPrevious`. The cursor keeps this
+    /// `Database` open while it exists (unless `close()` is called).
+    /// - Throws: `.closed`, an error opening a table, or `.invalidArgument` for a snapshot taken
+    ///   from another `Database`.
     public func cursor(options: ReadOptions = ReadOptions()) throws -> Cursor {
-        try core.cursor(options: options)
+        try core.cursor(options: options, database: self)
     }
 
     /// Forward scan of [lower, upper) as a Swift sequence; nil means unbounded. The bounds
     /// narrow `options.lowerBound`/`upperBound`.
-    /// - Throws: `.closed`, or an error opening a table. Errors met while iterating end the
+    /// - Throws: as `cursor(options:)`. Errors met while iterating end the
     ///   sequence; check `ScanSequence.Iterator.error`.
     public func scan(from lower: [UInt8]? = nil, to upper: [UInt8]? = nil,
                      options: ReadOptions = ReadOptions()) throws -> ScanSequence {
         var o = options
         if let lower { o.lowerBound = o.lowerBound.map { compareBytes($0, lower) > 0 ? $0 : lower } ?? lower }
         if let upper { o.upperBound = o.upperBound.map { compareBytes($0, upper) < 0 ? $0 : upper } ?? upper }
-        return ScanSequence(cursor: try core.cursor(options: o))
+        return ScanSequence(cursor: try core.cursor(options: o, database: self))
     }
 }
 

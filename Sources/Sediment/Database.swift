@@ -1,5 +1,6 @@
 // Database: the public handle of an open database (../shared/API.md). It forwards to the
-// engine core (Engine/DatabaseCore*.swift) and closes it when the last reference goes away.
+// engine core (Engine/DatabaseCore*.swift) and closes it when the last reference goes away
+// (cursors and scans made from it hold references too).
 
 /// An open Sediment database: an ordered, crash-safe key-value store in one directory.
 ///
@@ -81,7 +82,8 @@ public final class Database: Sendable {
 
     /// The newest value of `key`, or the value as of `options.snapshot`; nil when absent or
     /// deleted.
-    /// - Throws: `.closed`, or `.corruption`/`.io` naming a table that cannot be read.
+    /// - Throws: `.closed`, or `.corruption`/`.io` naming a table that cannot be read;
+    ///   `.invalidArgument` for a snapshot taken from another `Database`.
     public func get(_ key: [UInt8], options: ReadOptions = ReadOptions()) throws -> [UInt8]? {
         try core.get(key, options: options)
     }

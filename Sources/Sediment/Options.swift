@@ -137,7 +137,8 @@ public struct WriteOptions: Sendable {
 
 /// Options for reads, cursors and scans.
 public struct ReadOptions: Sendable {
-    /// Read as of this snapshot; nil reads the newest state.
+    /// Read as of this snapshot (taken from the same `Database`; one from another is refused with
+    /// `.invalidArgument`); nil reads the newest state.
     public var snapshot: Snapshot? = nil
     /// Cursors never return keys below this (inclusive).
     public var lowerBound: [UInt8]? = nil

@@ -7,8 +7,9 @@
 // The cursor keeps every memtable and table reader it captured alive.
 
 extension DatabaseCore {
-    /// A cursor over the view at `options.snapshot` (or now).
-    func cursor(options: ReadOptions) throws -> Cursor {
+    /// A cursor over the view at `options.snapshot` (or now); it keeps `database` (the handle
+    /// it was asked from) alive.
+    func cursor(options: ReadOptions, database: Database? = nil) throws -> Cursor {
         let view = try readView(snapshot: options.snapshot)
         var children: [any InternalIterator] = []
         // One allocation: the memtables, each L0 table, one LevelIterator per deeper level.
@@ -26,7 +27,7 @@ extension DatabaseCore {
                                               verifyChecksums: options.verifyChecksums, fillCache: options.fillCache))
             }
         }
-        return Cursor(core: self, merged: MergingIterator(children, newestFirst: true), sequence: view.sequence, version: view.version,
+        return Cursor(core: self, database: database, merged: MergingIterator(children, newestFirst: true), sequence: view.sequence, version: view.version,
                       options: options)
     }
 }

@@ -12,8 +12,13 @@ struct ReadView {
 
 extension DatabaseCore {
     /// Captures the current sources and sequence (or the snapshot's sequence).
+    /// - Throws: `.closed`; `.invalidArgument` for a snapshot another `Database` made (its
+    ///   sequence means nothing here, and no compaction kept the versions it would need).
     func readView(snapshot: Snapshot?) throws -> ReadView {
-        try monitor.withLock {
+        if let snapshot, snapshot.list !== snapshots {
+            throw SedimentError.invalidArgument("the snapshot (sequence \(snapshot.sequence)) was taken from another Database")
+        }
+        return try monitor.withLock {
             try checkOpen()
             return ReadView(mem: state.mem, imms: state.imms.reversed().map(\.table),
                             version: versions.current,
@@ -146,7 +151,6 @@ extension DatabaseCore {
             snapshots.acquire(state.lastSequence)
             return state.lastSequence
         }
-        let list = snapshots
-        return Snapshot(sequence: sequence) { list.release($0) }
+        return Snapshot(sequence: sequence, list: snapshots)
     }
 }

@@ -89,12 +89,12 @@ final class DatabaseCore: @unchecked Sendable {
             }
             try DatabaseCore.checkLiveTablesExist(versions, fs, path)
             try TableFeatureCheck.checkLiveTables(versions.current, tableCache)
+            if versions.recoveredTornTail { try DatabaseCore.moveUnreferencedTablesToLost(versions, fs, path) }
             let recovered = try Recovery.replayLogs(directory: path, versions: versions, options: options)
             try DatabaseFiles.write(directory: path, options: options, versions: versions)
             state = DatabaseState(mem: MemTable(arenaBlockSize: arenaBlockSize(for: options), prefaultBudget: options.writeBufferSize,
                                                  hugePageGate: hugePageGate),
                                   log: recovered.log, lastSequence: recovered.lastSequence)
-            if versions.recoveredTornTail { moveUnreferencedTablesToLost() }
             deleteObsoleteFiles()
             noteVersionInstalled()
         } catch {
@@ -132,18 +132,19 @@ final class DatabaseCore: @unchecked Sendable {
 
     /// After a MANIFEST whose last edit was torn, tables no edit names may be what that edit
     /// described (a crash mid-append, or a damaged MANIFEST): move them to `lost/` (RocksDB's
-    /// RepairDB convention) instead of deleting them, so nothing is destroyed on a guess.
-    /// Best effort: a table that cannot be moved is left for the next open.
-    private func moveUnreferencedTablesToLost() {
-        guard let names = try? fileSystem.children(of: path) else { return }
+    /// RepairDB convention) instead of deleting them, so nothing is destroyed on a guess. Runs
+    /// before recovery writes a new MANIFEST, which no longer shows the torn tail.
+    /// - Throws: the file system's error when a table cannot be moved (the open fails and the
+    ///   table stays where it is; the next open tries again).
+    private static func moveUnreferencedTablesToLost(_ versions: VersionSet, _ fs: any FileSystem, _ path: String) throws {
         let live = versions.liveFileNumbers()
-        let lost = path + "/lost"
-        for name in names {
+        var moved = false
+        for name in try fs.children(of: path) {
             guard let (kind, number) = FileNames.parse(name), kind == .table, !live.contains(number) else { continue }
-            if !fileSystem.isDirectory(lost) { try? fileSystem.createDirectory(lost) }
-            try? fileSystem.rename(path + "/" + name, to: lost + "/" + name)
+            try LostFiles.move(name, from: path, fileSystem: fs)
+            moved = true
         }
-        try? fileSystem.syncDirectory(path)
+        if moved { try LostFiles.syncMoves(in: path, fileSystem: fs) }
     }
 
     /// Refuses to create a new database over the files of one whose CURRENT is gone: creating

@@ -6,9 +6,10 @@
 //  2. A batch is validated completely before any of it is applied: all or nothing. A batch
 //     whose sequence numbers run past 2^56 - 1 is damage like a bad checksum.
 //  3. Damage is handled by `Options.walRecoveryMode` (RecordReader implements the modes). With
-//     `.pointInTime`, replay stops at the first damage and no later log is replayed; the damaged
-//     log and the later ones move to lost/ instead of being deleted (Database.repair can
-//     salvage them).
+//     `.pointInTime`, replay stops at the first damage and no later log is replayed. The last
+//     sequence is first raised past every batch those logs still hold (so that what repair
+//     salvages from them never shadows a newer write), then the damaged log and the later ones
+//     move to lost/, before the recovery edit; a failed move fails the open.
 //  4. Recovered writes are flushed to level-0 tables (more than one when they exceed the write
 //     buffer), a fresh log is started, and one VersionEdit records the tables, the new log
 //     number and the last sequence; only then are the replayed logs deleted.
@@ -50,14 +51,31 @@ enum Recovery {
         return batch.count > 0 ? batch.sequence + UInt64(batch.count) - 1 : nil
     }
 
-    /// Moves `file` into `directory`/lost/ (created when missing), RocksDB's RepairDB place for
-    /// what may still hold data. Best effort: a log that cannot be moved stays, below the log
-    /// number, and is deleted as obsolete at a later open.
-    static func moveToLost(_ file: String, directory: String, fileSystem fs: any FileSystem) {
-        let lost = directory + "/lost"
-        if !fs.isDirectory(lost) { try? fs.createDirectory(lost) }
-        guard let slash = file.lastIndex(of: "/") else { return }
-        try? fs.rename(file, to: lost + file[slash...])
+    /// The largest sequence number of any batch that validates in the logs `numbers` of
+    /// `directory`, read skipping damage (a damaged tail ends a log's scan); nil when none does.
+    /// - Throws: `SedimentError` from the file system.
+    static func highestSequence(inLogs numbers: [UInt64], directory: String,
+                                fileSystem fs: any FileSystem) throws -> SequenceNumber? {
+        var highest: SequenceNumber? = nil
+        for number in numbers {
+            let logPath = FileNames.log(directory, number)
+            let reader = RecordReader(file: try fs.openForReading(logPath), mode: .skipAnyCorruptedRecords)
+            while true {
+                let record: [UInt8]
+                do {
+                    guard let next = try reader.readRecord() else { break }
+                    record = next
+                } catch SedimentError.corruption {
+                    break
+                }
+                guard record.count >= WriteBatch.headerSize else { continue }
+                let batch = WriteBatch(encoded: record)
+                guard batch.count > 0, (try? validate(batch, file: logPath, offset: nil)) != nil else { continue }
+                let last = batch.sequence + UInt64(batch.count) - 1
+                highest = max(highest ?? 0, last)
+            }
+        }
+        return highest
     }
 
     /// Replays the logs of the database in `directory` and starts a new log.
@@ -117,22 +135,38 @@ enum Recovery {
             throw error
         }
 
+        if let stoppedAt {
+            // The records after the damage were not replayed. Their logs go to lost/, where
+            // Database.repair can salvage them, and new writes are numbered after every batch
+            // they hold (recorded before any log moves), so salvaged data never shadows a
+            // newer write. Newest first: a failed move leaves the damaged log and the ones
+            // after it still in place, contiguous, and the next open stops at the same damage.
+            let unreplayed = logs.filter { $0 >= stoppedAt }
+            do {
+                if let highest = try highestSequence(inLogs: unreplayed, directory: directory, fileSystem: fs),
+                   highest > lastSequence {
+                    lastSequence = highest
+                    versions.lastSequence = lastSequence
+                    try versions.logAndApply(VersionEdit())
+                }
+                for number in unreplayed.reversed() {
+                    try LostFiles.move(FileNames.padded(number) + ".log", from: directory, fileSystem: fs)
+                }
+                try LostFiles.syncMoves(in: directory, fileSystem: fs)
+            } catch {
+                for f in edit.newFiles { try? fs.removeFile(FileNames.table(directory, f.file.number)) }
+                throw error
+            }
+        }
+
         let logNumber = versions.newFileNumber()
         let log = try WriteAheadLog.create(fileSystem: fs, directory: directory, number: logNumber)
         edit.logNumber = logNumber
         edit.prevLogNumber = 0
         versions.lastSequence = lastSequence
         try versions.logAndApply(edit)
-        for number in logs where number < logNumber {
-            if let stoppedAt, number >= stoppedAt {
-                moveToLost(FileNames.log(directory, number), directory: directory, fileSystem: fs)
-            } else {
-                try? fs.removeFile(FileNames.log(directory, number))
-            }
-        }
-        if stoppedAt != nil {
-            try? fs.syncDirectory(directory + "/lost")
-            try? fs.syncDirectory(directory)
+        for number in logs where number < logNumber && number < (stoppedAt ?? .max) {
+            try? fs.removeFile(FileNames.log(directory, number))
         }
         return Result(log: log, lastSequence: lastSequence)
     }

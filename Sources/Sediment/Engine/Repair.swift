@@ -44,7 +44,7 @@ private final class Repairer {
     let path: String
     let options: Options
     let fs: any FileSystem
-    var lostDirectory: String { path + "/lost" }
+    var lostDirectory: String { LostFiles.path(in: path) }
     /// The next unused file number.
     var nextNumber: UInt64 = 1
     /// The largest sequence number seen in a table or log.
@@ -118,16 +118,14 @@ private final class Repairer {
         for name in manifests where name != newManifest { archive(name) }
         for number in logs { archive(FileNames.padded(number) + ".log") }
         for number in replaced { archive(FileNames.padded(number) + ".sst") }
+        if fs.isDirectory(lostDirectory) { try? fs.syncDirectory(lostDirectory) }
         try? fs.syncDirectory(path)
     }
 
-    /// Moves `name` into `lost/`, creating it when needed. Best effort.
+    /// Moves `name` into `lost/`, creating it when needed. Best effort: a file that cannot be
+    /// moved stays; the next open deletes it if no MANIFEST names it.
     func archive(_ name: String) {
-        if !fs.isDirectory(lostDirectory) {
-            try? fs.createDirectory(lostDirectory)
-            try? fs.syncDirectory(path)
-        }
-        try? fs.rename(path + "/" + name, to: lostDirectory + "/" + name)
+        try? LostFiles.move(name, from: path, fileSystem: fs)
     }
 
     /// Replays log `number` into level-0 tables, skipping whatever is damaged.

@@ -152,11 +152,10 @@ enum BlockCompression {
             size = data.loadFixed32(at: 0)
             input = UnsafeRawBufferPointer(rebasing: data[legacyLZ4HeaderBytes...])
         }
-        // Reject absurd sizes before allocating: no block the engine compresses is over
-        // Int32.max bytes (`compress`), and neither codec expands its input more than
-        // `maxExpansion` times.
-        guard size <= UInt32(Int32.max), input.count <= Int(Int32.max),
-              UInt64(size) <= UInt64(input.count) * maxExpansion(type) + 64 else {
+        // Reject absurd sizes before allocating (`maxDecompressedBytes`: no block the engine
+        // compresses is over Int32.max bytes, and neither codec expands its input more than
+        // `maxExpansion` times).
+        guard input.count <= Int(Int32.max), Int(size) <= maxDecompressedBytes(input.count, type) else {
             throw corrupt("absurd uncompressed size \(size) for \(input.count) bytes in a \(type.name) block")
         }
         let out = UnsafeMutableRawBufferPointer.allocate(byteCount: max(Int(size), 1), alignment: 8)

@@ -193,6 +193,36 @@ struct Model {
             #expect(throws: SedimentError.closed) { _ = try db.cursor() }
         }
     }
+
+    /// A cursor or scan keeps its database open after the caller's last reference to the
+    /// `Database` goes; the database closes (and its LOCK goes) when the cursor goes.
+    @Test func cursorsAndScansKeepTheirDatabaseOpen() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            do {
+                let db = try Database(path: path)
+                for i in 0..<10 { try db.put(b("k\(i)"), b("v\(i)")) }
+                try db.close()
+            }
+            func scan() throws -> ScanSequence { try Database(path: path).scan() }
+            func cursor() throws -> Cursor { try Database(path: path).cursor() }
+            do {
+                var it = try scan().makeIterator()
+                var rows: [[UInt8]] = []
+                while let (key, _) = it.next() { rows.append(key) }
+                #expect(it.error == nil)
+                #expect(rows == (0..<10).map { b("k\($0)") })
+            }
+            var c: Cursor? = try cursor()
+            c?.seekToLast()
+            #expect(c?.key == b("k9") && c?.value == b("v9") && c?.error == nil)
+            #expect(throws: SedimentError.locked(path: FileNames.lock(path))) { _ = try Database(path: path) }
+            c = nil
+            let again = try Database(path: path)
+            #expect(try again.get(b("k0")) == b("v0"))
+            try again.close()
+        }
+    }
 }
 
 /// Cursors and gets while writers, flushes and compactions run (run under TSan in CI).

@@ -494,6 +494,41 @@ import SedimentTestSupport
         }
     }
 
+    /// A snapshot belongs to the database that made it: another database, or the same path
+    /// reopened, refuses it (its sequence means nothing there) instead of reading at it.
+    @Test func snapshotFromAnotherDatabaseIsRefused() throws {
+        try withTemporaryDirectory { dir in
+            let first = try Database(path: dir + "/a")
+            try first.put(b("k"), b("v1"))
+            let snap = first.snapshot()
+            try first.put(b("k"), b("v2"))
+            try first.close()
+            let reopened = try Database(path: dir + "/a")
+            let other = try Database(path: dir + "/b")
+            for db in [reopened, other] {
+                let o = ReadOptions(snapshot: snap)
+                #expect(throws: SedimentError.self) { _ = try db.get(b("k"), options: o) }
+                var value: [UInt8] = []
+                #expect(throws: SedimentError.self) { _ = try db.get(b("k"), into: &value, options: o) }
+                #expect(throws: SedimentError.self) { _ = try db.cursor(options: o) }
+                #expect(throws: SedimentError.self) { _ = try db.scan(options: o) }
+                do {
+                    _ = try db.get(b("k"), options: o)
+                } catch let error {
+                    guard case .invalidArgument(let message) = error as? SedimentError else {
+                        Issue.record("expected .invalidArgument, got \(error)"); continue
+                    }
+                    #expect(message.contains("another Database"))
+                }
+            }
+            #expect(try reopened.get(b("k")) == b("v2"))
+            let own = reopened.snapshot()
+            #expect(try reopened.get(b("k"), options: ReadOptions(snapshot: own)) == b("v2"))
+            try reopened.close()
+            try other.close()
+        }
+    }
+
     @Test func snapshotReadsOldValues() throws {
         try withTemporaryDirectory { dir in
             let db = try Database(path: dir + "/db")

@@ -112,29 +112,148 @@ import SedimentTestSupport
         try withTemporaryDirectory { dir in
             let path = dir + "/db"
             let fs = PosixFileSystem()
-            let log = try writeTenRecords(path)
-            try damage(log) { $0[4 * 32 + 7 + 15] ^= 0x55 }
-            guard let slash = log.lastIndex(of: "/"), let (_, number) = FileNames.parse(String(log[log.index(after: slash)...])) else {
-                Issue.record("log name \(log)")
-                return
-            }
-            // A later log (as if the memtable had been switched) holding key10.
-            let later = try WriteAheadLog.create(fileSystem: fs, directory: path, number: number + 1)
-            var batch = WriteBatch()
-            batch.put(b("key10"), b("value10"))
-            batch.sequence = 11
-            try later.append(batch.rep)
-            try later.close()
+            let number = try damagedLogFollowedByAnother(path)
+            let log = FileNames.log(path, number)
             let damagedBytes = try fs.readWholeFile(log)
             let laterBytes = try fs.readWholeFile(FileNames.log(path, number + 1))
 
             #expect(try present(path, mode: .pointInTime) == Array(0..<4))
             let db = try Database(path: path)
-            #expect(try db.get(b("key10")) == nil)
+            #expect(try db.get(b("k")) == nil)
             try db.close()
             #expect(!fs.fileExists(log) && !fs.fileExists(FileNames.log(path, number + 1)))
             #expect(try fs.readWholeFile(FileNames.log(path + "/lost", number)) == damagedBytes)
             #expect(try fs.readWholeFile(FileNames.log(path + "/lost", number + 1)) == laterBytes)
+        }
+    }
+
+    /// Writes ten records, damages record 4 and adds a later log (as after a memtable switch)
+    /// holding `k = old` at sequence 11; returns the damaged log's number.
+    func damagedLogFollowedByAnother(_ path: String) throws -> UInt64 {
+        let log = try writeTenRecords(path)
+        try damage(log) { $0[4 * 32 + 7 + 15] ^= 0x55 }
+        guard let slash = log.lastIndex(of: "/"), let (_, number) = FileNames.parse(String(log[log.index(after: slash)...])) else {
+            throw TestSupportError("log name \(log)")
+        }
+        let later = try WriteAheadLog.create(fileSystem: PosixFileSystem(), directory: path, number: number + 1)
+        var batch = WriteBatch()
+        batch.put(b("k"), b("old"))
+        batch.sequence = 11
+        try later.append(batch.rep)
+        try later.close()
+        return number
+    }
+
+    /// Writes after a `.pointInTime` stop are numbered after every batch in the logs moved to
+    /// lost/: salvaging those logs with repair (DESIGN §8) must never let their older values
+    /// shadow a newer write.
+    @Test func writesAfterAPointInTimeStopAreNewerThanTheLostLogs() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let fs = PosixFileSystem()
+            let number = try damagedLogFollowedByAnother(path)
+            let db = try Database(path: path)
+            #expect(try db.get(b("k")) == nil)
+            try db.put(b("k"), b("new"))
+            try db.close()
+            try fs.rename(FileNames.log(path + "/lost", number + 1), to: FileNames.log(path, number + 1))
+            try Database.repair(path: path)
+            let repaired = try Database(path: path)
+            defer { try? repaired.close() }
+            #expect(try repaired.get(b("k")) == b("new"))
+            for i in 0..<4 { #expect(try repaired.get(b("key\(i)")) == b("value\(i)")) }
+        }
+    }
+
+    /// A log that cannot be moved to lost/ fails the open and nothing is recorded: the logs stay
+    /// where they were, and the next open stops at the same damage and moves them.
+    @Test func failedMoveToLostFailsTheOpenAndKeepsTheLogs() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let posix = PosixFileSystem()
+            let number = try damagedLogFollowedByAnother(path)
+            let damaged = try posix.readWholeFile(FileNames.log(path, number))
+            let fs = FaultInjectionFileSystem()
+            fs.inject(.init(.rename, pathContains: FileNames.padded(number) + ".log",
+                            error: .io(file: "rename", errno: 5, message: "injected"), times: 1))
+            var o = Options()
+            o.fileSystem = fs
+            #expect(throws: SedimentError.io(file: "rename", errno: 5, message: "injected")) {
+                try Database(path: path, options: o)
+            }
+            #expect(try posix.readWholeFile(FileNames.log(path, number)) == damaged)
+            #expect(posix.fileExists(FileNames.log(path, number + 1)) || posix.fileExists(FileNames.log(path + "/lost", number + 1)))
+            let db = try Database(path: path, options: o)
+            #expect(try db.get(b("key3")) == b("value3"))
+            #expect(try db.get(b("key4")) == nil)
+            try db.close()
+            #expect(try posix.readWholeFile(FileNames.log(path + "/lost", number)) == damaged)
+            #expect(posix.fileExists(FileNames.log(path + "/lost", number + 1)))
+        }
+    }
+
+    /// A database whose MANIFEST ends in a torn edit and a table no edit names (what the torn
+    /// edit described); returns the table's path.
+    func tornManifestWithUnnamedTable(_ path: String) throws -> String {
+        let fs = PosixFileSystem()
+        var o = Options()
+        o.disableAutoCompactions = true
+        let db = try Database(path: path, options: o)
+        try db.put(b("a"), b("1"))
+        try db.flush()
+        try db.close()
+        guard let table = try fs.children(of: path).first(where: { $0.hasSuffix(".sst") }) else {
+            throw TestSupportError("no table in \(path)")
+        }
+        let unnamed = FileNames.table(path, 900)
+        try fs.writeWholeFile(unnamed, try fs.readWholeFile(path + "/" + table))
+        let manifest = path + "/" + String(decoding: try fs.readWholeFile(FileNames.current(path)).dropLast(), as: UTF8.self)
+        try fs.writeWholeFile(manifest, try fs.readWholeFile(manifest) + [0x11, 0x22, 0x33])
+        return unnamed
+    }
+
+    /// After a torn MANIFEST edit, a table no edit names moves to lost/ and the move survives
+    /// power loss (both directories synced).
+    @Test func tableOfATornManifestEditMovesToLostDurably() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let posix = PosixFileSystem()
+            let unnamed = try tornManifestWithUnnamedTable(path)
+            let bytes = try posix.readWholeFile(unnamed)
+            let fs = FaultInjectionFileSystem()
+            var o = Options()
+            o.fileSystem = fs
+            let db = try Database(path: path, options: o)
+            #expect(try db.get(b("a")) == b("1"))
+            try db.close()
+            try fs.dropUnsyncedData()
+            #expect(!posix.fileExists(unnamed))
+            #expect(try posix.readWholeFile(path + "/lost/000900.sst") == bytes)
+        }
+    }
+
+    /// After a torn MANIFEST edit, a table that cannot be moved to lost/ fails the open and is
+    /// kept, also through an open that fails later for another reason; a later open moves it.
+    @Test func tableOfATornManifestEditIsNeverDeleted() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let posix = PosixFileSystem()
+            let unnamed = try tornManifestWithUnnamedTable(path)
+            let fs = FaultInjectionFileSystem()
+            var o = Options()
+            o.fileSystem = fs
+            fs.inject(.init(.createDirectory, pathContains: "/lost", error: .noSpace(file: "lost", message: "injected"), times: 1))
+            #expect(throws: SedimentError.noSpace(file: "lost", message: "injected")) { try Database(path: path, options: o) }
+            #expect(posix.fileExists(unnamed))
+            // An open that fails after recovery (IDENTITY cannot be written).
+            try posix.removeFile(FileNames.identity(path))
+            fs.inject(.init(.create, pathContains: "IDENTITY", error: .io(file: "IDENTITY", errno: 5, message: "injected"), times: 1))
+            #expect(throws: SedimentError.self) { try Database(path: path, options: o) }
+            #expect(posix.fileExists(unnamed) || posix.fileExists(path + "/lost/000900.sst"))
+            let db = try Database(path: path, options: o)
+            #expect(try db.get(b("a")) == b("1"))
+            try db.close()
+            #expect(posix.fileExists(path + "/lost/000900.sst"))
         }
     }
 
