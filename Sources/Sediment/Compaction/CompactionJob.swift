@@ -6,8 +6,9 @@
 //  * A tombstone in stripe 0 (no snapshot can see below it) is dropped too when no deeper
 //    level can hold the key (then nothing remains for it to hide).
 //  * Outputs are cut at `targetFileSizeBase`, and early when the output's range would overlap
-//    more than 10 x targetFileSizeBase of the grandparent level, but never inside one user key,
-//    so a level stays a set of tables with disjoint user-key ranges.
+//    more than 10 x targetFileSizeBase of the grandparent level, or when its index block alone
+//    reaches targetFileSizeBase or 1 GiB (long keys that do not shorten), but never inside one
+//    user key, so a level stays a set of tables with disjoint user-key ranges.
 // Runs without the database lock; its inputs are immutable tables.
 
 /// The result of a finished compaction.
@@ -23,6 +24,10 @@ struct CompactionResult {
     /// Entries not written (hidden versions, tombstones with nothing below).
     var entriesDropped: UInt64 = 0
 }
+
+/// Index bytes at which a compaction output is cut whatever its data size: far below the 4 GiB
+/// an index block may take (`TableBuilder.maxIndexBlockBytes`), even with an 8 MiB last key.
+let maxOutputIndexBytes = 1 << 30
 
 /// Runs one compaction.
 struct CompactionJob {
@@ -87,7 +92,8 @@ struct CompactionJob {
                             overlappedBytes += compaction.grandparents[grandIndex].size
                             grandIndex += 1
                         }
-                        if writer.estimatedSize >= UInt64(options.targetFileSizeBase) || overlappedBytes > maxGrandparentOverlap {
+                        if writer.estimatedSize >= UInt64(options.targetFileSizeBase) || overlappedBytes > maxGrandparentOverlap
+                            || writer.estimatedIndexSize >= min(options.targetFileSizeBase, maxOutputIndexBytes) {
                             try writer.finish(into: &result)
                             overlappedBytes = 0
                         }
@@ -168,6 +174,7 @@ struct OutputWriter {
 
     var isOpen: Bool { builder != nil }
     var estimatedSize: UInt64 { builder?.estimatedFileSize ?? 0 }
+    var estimatedIndexSize: Int { builder?.estimatedIndexSize ?? 0 }
 
     mutating func add(_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws {
         if builder == nil {

@@ -55,7 +55,11 @@ extension DatabaseCore {
         }
         var n = inMemory
         for f in version.levels.joined() {
-            if let r = try? tableCache.reader(number: f.number, size: f.size) { n += Int(r.properties.numEntries) }
+            // The count comes from the table's properties: saturate rather than trap on a
+            // foreign table claiming more than Int.max entries.
+            guard let r = try? tableCache.reader(number: f.number, size: f.size) else { continue }
+            let (sum, overflow) = n.addingReportingOverflow(Int(clamping: r.properties.numEntries))
+            n = overflow ? Int.max : sum
         }
         return String(n)
     }

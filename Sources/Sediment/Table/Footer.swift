@@ -111,7 +111,8 @@ struct Footer: Equatable, Sendable {
         let footerStart = fileSize - UInt64(tail.count - handlesStart + (magic == blockBasedMagic ? 1 : 0))
         for (name, h) in [("metaindex", meta), ("index", index)] {
             let (end, overflow) = h.offset.addingReportingOverflow(h.size &+ UInt64(blockTrailerSize))
-            guard !overflow, h.size < UInt64(Int32.max), end <= footerStart else {
+            // At most 4 GiB - 1 bytes, as every block (BlockReader.checkedCount).
+            guard !overflow, h.size <= UInt64(UInt32.max), end <= footerStart else {
                 throw SedimentError.corruption(file: file, offset: Int64(footerStart),
                                                message: "footer's \(name) handle (offset \(h.offset), size \(h.size)) points past the data")
             }

@@ -83,6 +83,18 @@
         outBuffer.reserveCapacity(1 << 16)
     }
 
+    /// The most bytes an index block may take: block handles span at most 4 GiB - 1 bytes
+    /// (`BlockReader.checkedCount`), and an index that large is stored uncompressed.
+    static let maxIndexBlockBytes = Int(UInt32.max)
+    /// `maxIndexBlockBytes`, lowered by tests (a 4 GiB index is out of a test's reach).
+    var indexBlockLimit = TableBuilder.maxIndexBlockBytes
+
+    /// Bytes the index block would take if the table were finished now (the form with
+    /// sequence numbers, the larger of the two `finish` chooses between). Data-block sizes
+    /// (`estimatedFileSize`) do not count it, as in RocksDB; a table of long keys that do not
+    /// shorten can hold as many index bytes as data bytes.
+    var estimatedIndexSize: Int { indexWithSequence.currentSizeEstimate }
+
     /// Bytes the file would have if the current data block were flushed now.
     public var estimatedFileSize: UInt64 { offset + UInt64(outBuffer.count) + UInt64(dataBlock.currentSizeEstimate) }
 
@@ -103,7 +115,7 @@
         }
         let userKey = UnsafeRawBufferPointer(rebasing: internalKey[0..<internalKey.count - 8])
         if let handle = pendingHandle {
-            addIndexEntry(handle, next: internalKey)
+            try addIndexEntry(handle, next: internalKey)
             pendingHandle = nil
         }
         filter?.add(userKey)
@@ -126,7 +138,9 @@
         try internalKey.withUnsafeBytes { k in try value.withUnsafeBytes { v in try add(k, v) } }
     }
 
-    private func addIndexEntry(_ handle: BlockHandle, next: UnsafeRawBufferPointer?) {
+    /// Adds the index entry of the data block at `handle`, whose last key is `lastKey`.
+    /// - Throws: `.notSupported` when the index block would pass `maxIndexBlockBytes`.
+    private func addIndexEntry(_ handle: BlockHandle, next: UnsafeRawBufferPointer?) throws {
         var separator = lastKey
         if let next {
             lastKey.withUnsafeBytes { last in
@@ -139,6 +153,12 @@
             shortenToSuccessor(&separator)
         }
         let encoded = handle.encoded
+        // Entry header (three varints) and restart slot included, with room to spare.
+        guard indexWithSequence.currentSizeEstimate + separator.count + encoded.count + 32 <= indexBlockLimit else {
+            throw SedimentError.notSupported(
+                feature: "an index block over 4 GiB (too many long keys for one table; a smaller writeBufferSize or targetFileSizeBase splits them)",
+                file: file.path)
+        }
         indexWithSequence.add(separator, encoded)
         indexUserKeys.add(Array(separator[0..<separator.count - 8]), encoded)
     }
@@ -185,7 +205,7 @@
         closed = true
         try flushDataBlock()
         if let handle = pendingHandle {
-            addIndexEntry(handle, next: nil)
+            try addIndexEntry(handle, next: nil)
             pendingHandle = nil
         }
         var meta: [(String, BlockHandle)] = []
@@ -252,7 +272,10 @@ func shortenSeparator(_ start: inout [UInt8], limit: UnsafeRawBufferPointer) {
     while diff < n && userStart[diff] == userLimit[diff] { diff += 1 }
     guard diff < n else { return }
     var shortened = Array(userStart)
-    if shortened[diff] < 0xFF && shortened[diff] + 1 < userLimit[diff] {
+    guard shortened[diff] < userLimit[diff] else { return }
+    // Growing the first differing byte stays below `limit` when it stays below limit's byte,
+    // or when `limit` goes on past it (then the result is a proper prefix of `limit`).
+    if shortened[diff] + 1 < userLimit[diff] || diff < userLimit.count - 1 {
         shortened[diff] += 1
         shortened.removeLast(shortened.count - diff - 1)
     } else {

@@ -3,7 +3,7 @@
 // reading what they saw, and many background compactions across 3+ levels lose nothing. After
 // each phase the tree checker reads every table (metadata = contents, deeper = older).
 import Testing
-@testable import Sediment
+@_spi(Internals) @testable import Sediment
 import SedimentTestSupport
 
 @Suite struct CompactionTests {
@@ -13,6 +13,35 @@ import SedimentTestSupport
         o.writeBufferSize = 64 << 10
         o.targetFileSizeBase = 64 << 10
         return o
+    }
+
+    /// Long keys that do not shorten put as many bytes in the index as in the data: compaction
+    /// cuts an output once its index alone reaches targetFileSizeBase, so no table's index can
+    /// grow past what a block handle spans (DESIGN §9).
+    @Test func outputsWithLongKeysAreCutByIndexSize() throws {
+        try withTemporaryDirectory { dir in
+            var o = Options()
+            o.targetFileSizeBase = 256 << 10
+            o.disableAutoCompactions = true
+            let db = try Database(path: dir + "/db", options: o)
+            var user = [UInt8](repeating: 0x61, count: 8 << 10)
+            for j in 0..<300 {
+                user[user.count - 2] = UInt8(j >> 8)
+                user[user.count - 1] = UInt8(j & 0xFF)
+                try db.put(user, [UInt8(j & 0xFF)])
+            }
+            try db.compactRange()
+            let contents = try checkTreeInvariants(db)
+            #expect(contents.entriesPerLevel.reduce(0, +) == 300)
+            let version = db.core.monitor.withLock { db.core.versions.current }
+            let files = version.levels.dropFirst().joined()
+            #expect(files.count >= 300 * (8 << 10) / (256 << 10))
+            for f in files {
+                let reader = try db.core.tableCache.reader(number: f.number, size: f.size)
+                #expect(reader.properties.indexSize <= (256 + 16) << 10, "table \(f.number): index \(reader.properties.indexSize) bytes")
+            }
+            try db.close()
+        }
     }
 
     /// A database in `dir/db` holding keys 0..<n with round-0 values (not yet flushed).

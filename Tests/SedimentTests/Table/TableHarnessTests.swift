@@ -176,12 +176,54 @@ struct ModelCursor {
         }
     }
 
+    /// A table whose index block would pass its limit (4 GiB; lowered here) is refused with
+    /// `.notSupported` naming the table, never written unreadable and never a trap.
+    @Test func indexBlockOverItsLimitIsRefused() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/big-index.sst"
+            let file = try PosixFileSystem().createForWriting(path)
+            let builder = TableBuilder(file: file, options: TableBuilderOptions(blockSize: 4096, blockRestartInterval: 16,
+                                                                                bloomBitsPerKey: 0, compression: .lz4))
+            builder.indexBlockLimit = 64 << 10
+            // 8 KiB keys that differ only at the end: every key is a block of its own and every
+            // separator is nearly the whole key.
+            var user = [UInt8](repeating: 0x61, count: 8 << 10)
+            var refused: SedimentError? = nil
+            for j in 0..<64 {
+                user[user.count - 2] = UInt8(j >> 8)
+                user[user.count - 1] = UInt8(j & 0xFF)
+                do {
+                    try builder.add(ikey(user, UInt64(j + 1)), [])
+                } catch let error as SedimentError {
+                    refused = error
+                    break
+                }
+            }
+            guard case .notSupported(let feature, let file)? = refused else {
+                Issue.record("expected .notSupported, got \(String(describing: refused))"); return
+            }
+            #expect(feature.contains("index block over 4 GiB") && file == path)
+            builder.abandon()
+        }
+    }
+
     @Test func separatorsAndSuccessors() {
         var s = ikey(Array("abcdef".utf8), 5)
         // The limit's bytes must stay alive for the call: no pointer escapes withUnsafeBytes.
         let limit = ikey(Array("abzz".utf8), 9)
         limit.withUnsafeBytes { shortenSeparator(&s, limit: $0) }
         #expect(Array(s.dropLast(8)) == Array("abd".utf8))
+        // RocksDB's rule when the first differing byte grows into limit's byte: still shorter
+        // than limit, because limit goes on (a proper prefix of it).
+        var p = ikey(Array("abc1xyz".utf8), 5)
+        let longer = ikey(Array("abc2zz".utf8), 9)
+        longer.withUnsafeBytes { shortenSeparator(&p, limit: $0) }
+        #expect(Array(p.dropLast(8)) == Array("abc2".utf8))
+        // ...but not when limit ends there: then a later byte of start grows.
+        var q = ikey(Array("abc1xyz".utf8), 5)
+        let ends = ikey(Array("abc2".utf8), 9)
+        ends.withUnsafeBytes { shortenSeparator(&q, limit: $0) }
+        #expect(Array(q.dropLast(8)) == Array("abc1y".utf8))
         var t = ikey([0xFF, 0xFF, 0x01, 0x07], 3)
         shortenToSuccessor(&t)
         #expect(Array(t.dropLast(8)) == [0xFF, 0xFF, 0x02])
