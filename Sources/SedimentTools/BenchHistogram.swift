@@ -11,8 +11,10 @@
 //   ------------------------------------------------------
 //   [       0,       1 ]      346  34.600%  34.600% #######
 //   (       1,       2 ]      574  57.400%  92.000% ###########
-// Average and StdDev are exact (sums of nanoseconds) in microseconds; Min and Max are whole
-// microseconds (truncated), as RocksDB prints them; the bucket table keeps RocksDB's limits:
+// Average and StdDev are exact (sums of nanoseconds) in microseconds; Min and Max are the
+// recorded extremes in whole microseconds (truncated), as RocksDB prints them (not the edges of
+// their HdrHistogram sub-buckets), and no percentile goes outside them; the bucket table keeps
+// RocksDB's limits:
 // bucket b holds whole-microsecond values v with limit[b-1] < v <= limit[b] (bucket 0: [0, 1]);
 // the limits are 1, 2, then each the previous unrounded value times 1.5, truncated and cut to
 // its two leading digits when above 109 (HistogramBucketMapper).
@@ -112,25 +114,30 @@ package struct BenchHistogram: Sendable {
 
     /// The smallest value in whole microseconds, 0 when empty.
     package var min: UInt64 { count == 0 ? 0 : values.min / 1000 }
-    /// The largest value in whole microseconds, 0 when empty.
-    package var max: UInt64 { count == 0 ? 0 : values.max / 1000 }
+    /// The largest value in whole microseconds, 0 when empty: the largest recorded, not the top
+    /// of its sub-bucket (`values.max`), which can be above it.
+    package var max: UInt64 { count == 0 ? 0 : values.maxRecorded / 1000 }
 
     /// The latency in microseconds that `p` percent of the operations took at most: the
     /// ceil(p/100 x count)-th smallest, to three significant digits (the middle of the
     /// HdrHistogram sub-bucket holding it, clamped to the smallest and largest recorded).
     package func percentile(_ p: Double) -> Double {
         guard count > 0 else { return 0 }
-        let v = values.valueAtPercentile(p)
-        let mid = Swift.max(Swift.min(values.medianEquivalentForValue(v), values.max), values.min)
-        return Double(mid) * 1e-3
+        return Double(representative(values.valueAtPercentile(p))) * 1e-3
+    }
+
+    /// The middle of the sub-bucket holding `value` (nanoseconds), clamped to the smallest and
+    /// largest values recorded.
+    private func representative(_ value: UInt64) -> UInt64 {
+        Swift.max(Swift.min(values.medianEquivalentForValue(value), values.maxRecorded), values.min)
     }
 
     /// Operations per RocksDB bucket (whole microseconds; a sub-bucket of the HdrHistogram
-    /// counts in the bucket of its middle value).
+    /// counts in the bucket of its middle value, clamped to the recorded extremes).
     private var rocksBuckets: [UInt64] {
         var buckets = [UInt64](repeating: 0, count: benchBucketLimits.count)
         for v in values.recordedValues() {
-            buckets[Self.bucketIndex(values.medianEquivalentForValue(v.value) / 1000)] += UInt64(v.count)
+            buckets[Self.bucketIndex(representative(v.value) / 1000)] += UInt64(v.count)
         }
         return buckets
     }

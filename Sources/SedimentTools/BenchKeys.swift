@@ -4,7 +4,9 @@
 //  - Values: slices of a 1 MiB buffer built from random printable pieces, each piece repeated
 //    so that it compresses to about `--compression_ratio` of its size (CompressibleString).
 //  - Random numbers: RocksDB's Random64 (mt19937_64), seeded by `--seed` plus a per-thread
-//    number that grows across benchmarks (ThreadState), so runs repeat and match RocksDB's keys.
+//    number that grows across benchmarks (ThreadState: the first thread gets `--seed` + 1), so
+//    runs repeat; with the draws BenchRunner+Workloads makes (one per batch or read besides the
+//    key's own, as RocksDB 7.8 makes them) a single-threaded run uses RocksDB's exact keys.
 
 /// RocksDB's `Random64`: the 64-bit Mersenne Twister (std::mt19937_64), so that the same
 /// `--seed` draws the same keys as RocksDB's db_bench.

@@ -12,34 +12,43 @@ import Glibc
 extension BenchRunner {
     /// Prints RocksDB's header (PrintEnvironment on stderr, PrintHeader on stdout).
     func printHeader() {
-        let c = config
         printError("Sediment:   version \(sedimentVersion)")
         printError("Date:       \(dateString())")
         let cpu = cpuDescription()
         printError("CPU:        \(cpu.count) * \(cpu.model)")
         printError("CPUCache:   \(cpu.cache)")
-        printOut("Keys:       \(c.keySize) bytes each (+ 0 bytes user-defined timestamp)")
+        for line in headerLines() { printOut(line) }
+    }
+
+    /// PrintHeader's lines (stdout), ending with the rule. The size estimates are computed in
+    /// Double, as RocksDB computes FileSize, so no --num, --key_size or --value_size overflows
+    /// them (RocksDB's RawSize product is int64 and wraps; Sediment prints the true figure).
+    func headerLines() -> [String] {
+        let c = config
+        var lines: [String] = []
+        lines.append("Keys:       \(c.keySize) bytes each (+ 0 bytes user-defined timestamp)")
         let compressed = Int(Double(c.valueSize) * c.compressionRatio + 0.5)
-        printOut("Values:     \(c.valueSize) bytes each (\(compressed) bytes after compression)")
-        printOut("Entries:    \(c.num)")
-        printOut("Prefix:    0 bytes")
-        printOut("Keys per prefix:    0")
-        let raw = Double((c.keySize + c.valueSize) * c.num) / 1048576
-        let file = Double((c.keySize + compressed) * c.num) / 1048576
-        printOut("RawSize:    \(fixed(raw, 1)) MB (estimated)")
-        printOut("FileSize:   \(fixed(file, 1)) MB (estimated)")
-        printOut("Write rate: \(c.benchmarkWriteRateLimit) bytes/second")
-        printOut("Read rate: 0 ops/second")
+        lines.append("Values:     \(c.valueSize) bytes each (\(compressed) bytes after compression)")
+        lines.append("Entries:    \(c.num)")
+        lines.append("Prefix:    0 bytes")
+        lines.append("Keys per prefix:    0")
+        let raw = (Double(c.keySize) + Double(c.valueSize)) * Double(c.num) / 1048576
+        let file = (Double(c.keySize) + Double(c.valueSize) * c.compressionRatio) * Double(c.num) / 1048576
+        lines.append("RawSize:    \(fixed(raw, 1)) MB (estimated)")
+        lines.append("FileSize:   \(fixed(file, 1)) MB (estimated)")
+        lines.append("Write rate: \(c.benchmarkWriteRateLimit) bytes/second")
+        lines.append("Read rate: 0 ops/second")
         let names: [Compression: String] = [.none: "NoCompression", .lz4: "LZ4", .zlib: "Zlib"]
-        printOut("Compression: \(names[c.compressionType] ?? "?")")
-        printOut("Compression sampling rate: 0")
-        printOut("Memtablerep: SkipListFactory")
-        printOut("Perf Level: 1")
+        lines.append("Compression: \(names[c.compressionType] ?? "?")")
+        lines.append("Compression sampling rate: 0")
+        lines.append("Memtablerep: SkipListFactory")
+        lines.append("Perf Level: 1")
         if c.quickDefaults {
-            printOut("(no flags given: the quick default run, --num=\(c.num) --seed=\(c.seed) "
-                     + "--benchmarks=\(c.benchmarks.joined(separator: ",")))")
+            lines.append("(no flags given: the quick default run, --num=\(c.num) --seed=\(c.seed) "
+                         + "--benchmarks=\(c.benchmarks.joined(separator: ",")))")
         }
-        printOut("------------------------------------------------")
+        lines.append("------------------------------------------------")
+        return lines
     }
 
     func writeJSON(to path: String) throws {

@@ -1,9 +1,12 @@
 // BenchRunner+Workloads: the db_bench benchmarks, with RocksDB's definitions (db_bench_tool.cc):
-//   fillseq           --writes (default --num) puts of keys 0, 1, 2, ...; no --duration
+//   fillseq           --writes (default --num; 0 also means --num) puts of keys 0, 1, 2, ...;
+//                     no --duration
 //   fillrandom        --writes puts of random keys in [0, --num); --duration overrides the count
 //   overwrite         the same, on the existing database
-//   fillsync          fillrandom with sync=1 over --num/1000 keys: --num/1000 puts (or --writes);
-//                     the report says "(K ops)" with K = --num/1000 as RocksDB does
+//   fillsync          fillrandom with sync=1 over the keys [0, --num/1000): --writes (default
+//                     --num) synced puts, --num/1000 of them when --writes=0, none when
+//                     --num/1000 is 0; the report says "(K ops)" with K = --num/1000 (RocksDB
+//                     divides its num_, not its writes_)
 //   readrandom        --reads (default --num) gets of random keys; "(F of R found)"
 //   readmissing       readrandom with keys one byte longer (--key_size+1), which never exist
 //   readseq/readreverse  one cursor from first/last over up to --reads entries
@@ -13,7 +16,15 @@
 //                     until they finish (the writer's figures stay out of the report)
 //   deleteseq/deleterandom  --deletes (default --num) deletes in key order / of random keys
 //   compact           compactRange over everything (1 operation)
-// Keys come from RocksDB's generator (BenchKeys.swift), so a seed draws RocksDB's keys.
+// Keys come from RocksDB's generator (BenchKeys.swift) and are drawn as RocksDB 7.8 draws them:
+// the k-th worker thread started in the run (counting every benchmark's threads) is seeded
+// --seed + k, so the first benchmark's first thread --seed + 1; DoWrite and DoDelete draw one
+// number per batch before its keys (RocksDB's `rand.Next() % num_key_gens`, SelectDB),
+// ReadRandom and readwhilewriting's writer one per operation (SelectDBWithCfh, SelectDB),
+// SeekRandom none; then each key is `Next() % N`. So at --threads=1 a seed writes, reads,
+// seeks and deletes RocksDB's exact keys (checked against /usr/bin/db_bench in
+// DBBenchRunTests). With more threads each thread draws RocksDB's sequence, but the
+// interleaving is the scheduler's, in both engines.
 // Worker threads share the database and the write rate limiter; each owns its BenchStats.
 @_spi(Internals) import Sediment
 import Glibc
@@ -30,7 +41,8 @@ extension BenchRunner {
         let readersDone = Locked(0)
         runThreads(total) { t in
             do {
-                let seed = self.config.seed &+ firstSeed &+ UInt64(t)
+                // RocksDB: ThreadState(i, ++total_thread_count_) seeds seed_base + that count.
+                let seed = self.config.seed &+ firstSeed &+ UInt64(t) &+ 1
                 var s: BenchStats
                 if name == "readwhilewriting" {
                     if t == 0 {
@@ -93,6 +105,7 @@ extension BenchRunner {
             // and LevelDB's into a reused std::string.
             var value: [UInt8] = []
             while !duration.done(1) {
+                _ = rng.next()  // RocksDB's SelectDBWithCfh(thread) draws one per read
                 makeBenchKey(UInt64(rng.uniform(c.num)), into: &key)
                 s.reads += 1
                 if try db.get(key, into: &value, options: readOptions) {
@@ -138,14 +151,16 @@ extension BenchRunner {
                          seed: UInt64, writes: Int) throws {
         let c = config
         var writeOptions = WriteOptions(sync: c.sync, disableWAL: c.disableWAL)
+        // RocksDB's num_ (the key space) and num_ops (writes_, or num_ when --writes=0).
         var keySpace = c.num
-        var ops = writes
         if name == "fillsync" {
-            keySpace = max(1, c.num / 1000)
-            ops = c.writes < 0 ? keySpace : c.writes
+            keySpace = c.num / 1000
             writeOptions.sync = true
             s.message = "(\(keySpace) ops)"
         }
+        // RocksDB's loop does nothing when its key space is empty (fillsync below 1000 keys).
+        guard keySpace > 0 else { return }
+        let ops = writes == 0 ? keySpace : writes
         let sequential = name == "fillseq"
         var values = BenchValues(valueSize: c.valueSize, compressionRatio: c.compressionRatio, seed: seed)
         var key = [UInt8](repeating: 0, count: c.keySize)
@@ -158,6 +173,7 @@ extension BenchRunner {
             // A new batch only when putting several keys per write (one put goes through `put`).
             var batch = perBatch > 1 ? WriteBatch() : unused
             var batchBytes = 0
+            _ = rng.next()  // RocksDB's `thread->rand.Next() % num_key_gens`, once per batch
             for j in 0..<perBatch {
                 makeBenchKey(UInt64(sequential ? i + j : rng.uniform(keySpace)), into: &key)
                 values.next(into: &value)
@@ -188,6 +204,7 @@ extension BenchRunner {
         let unused = WriteBatch()
         while !duration.done(perBatch) {
             var batch = perBatch > 1 ? WriteBatch() : unused
+            _ = rng.next()  // RocksDB's SelectDB(thread), once per batch
             for j in 0..<perBatch {
                 makeBenchKey(UInt64(sequential ? i + j : rng.uniform(c.num)), into: &key)
                 if perBatch == 1 { try db.delete(key, options: writeOptions) } else { batch.delete(key) }
@@ -212,6 +229,7 @@ extension BenchRunner {
         let options = WriteOptions(sync: c.sync, disableWAL: c.disableWAL)
         let limiter = c.benchmarkWriteRateLimit > 0 ? RateLimiter(bytesPerSecond: c.benchmarkWriteRateLimit) : nil
         while readersDone.withLock({ $0 }) < readers {
+            _ = rng.next()  // RocksDB's SelectDB(thread), once per put
             makeBenchKey(UInt64(rng.uniform(c.num)), into: &key)
             values.next(into: &value)
             try db.put(key, value, options: options)
@@ -251,7 +269,9 @@ struct BenchDuration {
     /// Counts `increment` operations about to be done; true when the benchmark is over.
     mutating func done(_ increment: Int) -> Bool {
         let inc = max(increment, 1)
-        ops += inc
+        // Saturating: a huge --batch_size must not trap on the second batch.
+        let (sum, overflow) = ops.addingReportingOverflow(inc)
+        ops = overflow ? Int.max : sum
         if seconds > 0 {
             guard ops / 1000 != (ops - inc) / 1000 else { return false }
             return (nowMicros() - start) / 1_000_000 >= UInt64(seconds)

@@ -1,5 +1,7 @@
 // BenchRunner: runs db_bench's benchmarks in order against one Database, as RocksDB's
 // Benchmark::Run does:
+//   - unless --use_existing_db=1, the database at --db is destroyed first (RocksDB's Benchmark
+//     constructor calls DestroyDB), so a run never reads what an earlier run left;
 //   - the database is opened before the header (a missing database with --use_existing_db=1
 //     is an error, exit 1);
 //   - fillseq, fillrandom and fillsync are "fresh" benchmarks: each destroys the database and
@@ -21,8 +23,8 @@ final class BenchRunner: @unchecked Sendable {
     var db: Database?
     /// Merged figures of every reported benchmark, in order (for --report_json).
     var results: [BenchStats] = []
-    /// RocksDB's total_thread_count_: each worker's generator is seeded `seed + this`, and it
-    /// grows with every thread of every benchmark.
+    /// RocksDB's total_thread_count_: the worker threads started so far, over every benchmark.
+    /// The k-th thread of the run (k from 1) draws from a generator seeded `seed + k`.
     var threadSeedCounter: UInt64 = 0
     /// Shared --benchmark_write_rate_limit bucket.
     let writeLimiter: RateLimiter?
@@ -40,6 +42,7 @@ final class BenchRunner: @unchecked Sendable {
     /// Runs every benchmark; throws on an engine error.
     func run() throws {
         if config.seedWasZero { printOut("Set seed to \(config.seed) because --seed was 0") }
+        if !config.useExistingDB { try Database.destroy(path: config.db, options: config.options) }
         try open()
         printHeader()
         for name in config.benchmarks {

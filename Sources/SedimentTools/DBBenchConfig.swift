@@ -123,6 +123,24 @@ package struct DBBenchConfig: Sendable {
         if c.numLevels < 2 || c.numLevels > Options.maxLevels {
             throw UsageError("--num_levels must be in 2...\(Options.maxLevels), got \(c.numLevels)")
         }
+        // What the engine's Options.validate refuses at open, refused here as a bad value (exit
+        // status 2, API.md) rather than as a failed open (status 1).
+        if c.writeBufferSize <= 0 { throw UsageError("--write_buffer_size must be positive, got \(c.writeBufferSize)") }
+        if c.blockSize < 1 || c.blockSize > Options.maxBlockSize {
+            throw UsageError("--block_size must be in 1...\(Options.maxBlockSize), got \(c.blockSize)")
+        }
+        if c.blockRestartInterval <= 0 {
+            throw UsageError("--block_restart_interval must be positive, got \(c.blockRestartInterval)")
+        }
+        if c.targetFileSizeBase <= 0 {
+            throw UsageError("--target_file_size_base must be positive, got \(c.targetFileSizeBase)")
+        }
+        if c.maxBytesForLevelBase <= 0 {
+            throw UsageError("--max_bytes_for_level_base must be positive, got \(c.maxBytesForLevelBase)")
+        }
+        if !(c.maxBytesForLevelMultiplier > 0) || !c.maxBytesForLevelMultiplier.isFinite {
+            throw UsageError("--max_bytes_for_level_multiplier must be positive and finite, got \(c.maxBytesForLevelMultiplier)")
+        }
         if c.benchmarks.isEmpty { throw UsageError("--benchmarks is empty") }
         for b in c.benchmarks where !knownBenchmarks.contains(b) {
             throw UsageError("unknown benchmark '\(b)' in --benchmarks")

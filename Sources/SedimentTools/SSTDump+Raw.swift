@@ -23,8 +23,10 @@ extension SSTDump {
         put("Footer Details:\n--------------------------------------\n")
         put("  metaindex handle: \(handleHex(table.metaindexHandle))\n  ")
         put("index handle: \(handleHex(table.indexHandle))\n  ")
-        put("table_magic_number: \(table.isLegacyFormat ? 0xdb47_7524_8b80_fb57 : 0x88e2_41b7_85f4_cff7 as UInt64)\n  ")
-        if !table.isLegacyFormat { put("format version: \(table.formatVersion)\n  ") }
+        // RocksDB reads a legacy (LevelDB-magic) footer as block-based format_version 0 and
+        // prints it so: the block-based magic, then "format version: 0".
+        put("table_magic_number: \(0x88e2_41b7_85f4_cff7 as UInt64)\n  ")
+        put("format version: \(table.isLegacyFormat ? 0 : table.formatVersion)\n  ")
         put("\nMetaindex Details:\n--------------------------------------\n")
         for (name, h) in table.metaindexEntries {
             if name == "rocksdb.properties" {

@@ -1,6 +1,10 @@
 // SSTDump: sst_dump's logic with RocksDB 7.8's syntax and output: `--file=` (a table or a
 // directory of .sst files), `--command=check|scan|raw|verify|none`, `--from=`, `--to=`,
 // `--output_hex`, `--input_key_hex`, `--show_properties`, `--read_num=`, `--verify_checksum`.
+// As RocksDB's, it reads only files whose names end in ".sst" (in a directory, and as --file
+// itself: any other file is "not a valid SST file"), and it refuses a table whose data blocks
+// need a compression dictionary (a "rocksdb.compression_dict" meta block) as not supported, as
+// it refuses Snappy or ZSTD blocks.
 // Differences from RocksDB: no "options.env is 0x…" line (a pointer), errors are one line
 // naming the file (and block offset), every error makes the exit status 1, and a usage error
 // is status 2. Output goes through one buffer (SSTDumpOutput), not a syscall per line.
@@ -86,6 +90,14 @@ package enum SSTDump {
         return a
     }
 
+    /// True for a name RocksDB's sst_dump reads: longer than 4 characters, ending in ".sst".
+    static func isTableName(_ name: String) -> Bool {
+        name.utf8.count > 4 && name.hasSuffix(".sst")
+    }
+
+    /// The meta block of a table whose blocks are compressed with a dictionary.
+    static let compressionDictBlock = "rocksdb.compression_dict"
+
     /// One line for `error` about `file`: the error's own text when it names the file.
     static func describe(_ error: any Error, file: String) -> String {
         let text = "\(error)"
@@ -122,26 +134,32 @@ package enum SSTDump {
             out.error("\(path): No such file or directory")
             return 1
         }
-        var files: [String] = [path]
         let isDirectory = fs.isDirectory(path)
+        // RocksDB skips a --file not named *.sst as it skips such a directory entry.
+        var files: [String] = isTableName(path) ? [path] : []
         if isDirectory {
             do {
-                files = try fs.children(of: path).filter { $0.count > 4 && $0.hasSuffix(".sst") }.sorted().map { path + "/" + $0 }
+                files = try fs.children(of: path).filter(isTableName).sorted().map { path + "/" + $0 }
             } catch {
-                out.error("\(path): \(error)")
+                out.error(describe(error, file: path))
                 return 1
             }
         }
         var failed = false
         var valid = 0
         var totalRead: UInt64 = 0
-        for file in files {
+        fileLoop: for file in files {
             out.line("Process \(file)")
             let table: TableReader
             do {
                 let size = try fs.fileSize(file)
                 guard size > 0 else { throw SedimentError.corruption(file: file, offset: 0, message: "empty file") }
                 table = try TableReader.open(file: fs.openForReading(file), fileSize: size, fileNumber: 0, blockCache: nil)
+                // Its data blocks do not decompress without the dictionary, which Sediment does
+                // not apply: refused like a Snappy table, not reported as corrupted.
+                if table.metaindexEntries.contains(where: { $0.name == compressionDictBlock }) {
+                    throw SedimentError.notSupported(feature: "compression dictionary (\(compressionDictBlock))", file: file)
+                }
             } catch {
                 out.error(describe(error, file: file))
                 failed = true
@@ -154,7 +172,7 @@ package enum SSTDump {
             }
             switch args.command {
             case "raw":
-                let dumpPath = String(file.dropLast(4)) + "_dump.txt"
+                let dumpPath = String(file.dropLast(4)) + "_dump.txt"  // every file ends in ".sst"
                 do {
                     try fs.writeWholeFile(dumpPath, rawDump(table), sync: false)
                     out.line("raw dump written to file \(dumpPath)")
@@ -171,7 +189,8 @@ package enum SSTDump {
                     failed = true
                 }
                 totalRead += read
-                if args.readNum > 0 && totalRead > args.readNum { break }
+                // RocksDB stops here, before the properties, once --read_num is passed.
+                if args.readNum > 0 && totalRead > args.readNum { break fileLoop }
             case "verify":
                 do {
                     try table.verifyChecksums()

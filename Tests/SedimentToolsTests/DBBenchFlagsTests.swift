@@ -45,6 +45,10 @@ import Testing
         // Values whose arithmetic would overflow (they trapped before they were bounded).
         ["--threads=9223372036854775807"], ["--stats_interval_seconds=20000000000000"],
         ["--num_levels=100"], ["--value_size=9223372036854775807"],
+        // Values the engine refuses at open: bad values (exit 2), not failed opens (exit 1).
+        ["--write_buffer_size=0"], ["--write_buffer_size=-5"], ["--block_size=0"], ["--block_size=300000000"],
+        ["--block_restart_interval=0"], ["--target_file_size_base=0"], ["--max_bytes_for_level_base=-1"],
+        ["--max_bytes_for_level_multiplier=0"], ["--max_bytes_for_level_multiplier=-2"],
     ])
     func rejectsBadFlags(_ args: [String]) {
         #expect(throws: UsageError.self) { try DBBenchConfig.parse(args) }
@@ -69,6 +73,8 @@ import Testing
         #expect(DBBench.main(["--bogus_flag=1"]) == 2)
         #expect(DBBench.main(["--num=abc"]) == 2)
         #expect(DBBench.main(["--benchmarks=nope"]) == 2)
+        #expect(DBBench.main(["--db=/nonexistent/sediment-bench", "--block_size=0"]) == 2)
+        #expect(DBBench.main(["--db=/nonexistent/sediment-bench", "--max_bytes_for_level_multiplier=0"]) == 2)
     }
 
     @Test func inapplicableRocksDBFlagsAreListed() throws {

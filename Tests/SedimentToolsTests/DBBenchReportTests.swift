@@ -144,6 +144,17 @@ func isNumber(_ s: String?) -> Bool { s.map { $0.wholeMatch(of: /[0-9.]+/) != ni
         #expect(both.count == 2000 && both.percentile(99) == 0.3 && abs(both.average - 0.347) < 1e-9)
     }
 
+    @Test func maxIsTheRecordedMaximum() {
+        // 8,187,905 ns sits at the bottom of an HdrHistogram sub-bucket 4,096 ns wide: its top
+        // (8,191,999) and middle (8,189,952) are both above what was recorded.
+        var h = BenchHistogram()
+        h.add(nanos: 1_000)
+        h.add(nanos: 8_187_905)
+        #expect(h.max == 8187 && h.min == 1)
+        #expect(abs(h.percentile(100) - 8187.905) < 1e-6 && abs(h.percentile(99.99) - 8187.905) < 1e-6)
+        #expect(h.render().contains("Min: 1  Median: 1.0000  Max: 8187\n"))
+    }
+
     @Test func generatorIsMT19937_64() {
         var r = BenchRandom(seed: 5489)  // std::mt19937_64's default seed
         #expect(r.next() == 14_514_284_786_278_117_030)

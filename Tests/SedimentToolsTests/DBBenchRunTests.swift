@@ -1,8 +1,10 @@
 // DBBenchRunTests: a tiny run (200 keys, temporary directory) of every db_bench benchmark,
 // checking the counts RocksDB's semantics give: fillseq then readrandom finds every key, after
 // deleteseq none; readmissing finds none; readseq and readreverse see every entry; seekrandom
-// lands on every key; fillsync writes num/1000 keys; --use_existing_db=1 skips fills and refuses
-// a missing database; a fresh fill destroys the old database.
+// lands on every key; fillsync puts --writes times over num/1000 keys; --use_existing_db=1
+// skips fills and refuses a missing database; a fresh fill and the start of a run without
+// --use_existing_db destroy the old database. A seed draws RocksDB 7.8's keys (figures and
+// tables of /usr/bin/db_bench).
 import Testing
 import SedimentTestSupport
 import Sediment
@@ -60,9 +62,9 @@ import Sediment
             #expect(r["fillrandom"]?.done == 400)
             #expect(r["deleterandom"]?.done == 400)
             #expect((r["readrandom"]?.found ?? 999) < 100)
-            // fillsync is fresh: num/1000 (at least 1) keys, num/1000 synced puts per thread.
-            #expect(r["fillsync"]?.done == 2 && r["fillsync"]?.message == "(1 ops)")
-            #expect(r["readseq#5"]?.done == 2)
+            // fillsync is fresh, over num/1000 = 0 keys: RocksDB's loop does nothing.
+            #expect(r["fillsync"]?.done == 0 && r["fillsync"]?.message == "(0 ops)")
+            #expect(r["readseq#5"]?.done == 0)
         }
     }
 
@@ -76,6 +78,88 @@ import Sediment
             // A fresh fill of 10 keys destroys the 200 before it.
             let f = try Self.run(Self.config(dir + "/db", ["fillseq", "readseq"]) { $0.num = 10 })
             #expect(f["readseq"]?.done == 10)
+        }
+    }
+
+    @Test func startUpDestroysTheDatabaseUnlessUseExistingDB() throws {
+        try withTemporaryDirectory { dir in
+            _ = try Self.run(Self.config(dir + "/db", ["fillseq"]))
+            // RocksDB's Benchmark constructor runs DestroyDB when --use_existing_db is false.
+            let fresh = try Self.run(Self.config(dir + "/db", ["readrandom"]))
+            #expect(fresh["readrandom"]?.found == 0 && fresh["readrandom"]?.reads == 200)
+            _ = try Self.run(Self.config(dir + "/db", ["fillseq"]))
+            let kept = try Self.run(Self.config(dir + "/db", ["readrandom"]) { $0.useExistingDB = true })
+            #expect(kept["readrandom"]?.found == 200)
+        }
+    }
+
+    /// Found counts of `/usr/bin/db_bench --num=3000 --seed=11 --compression_type=none
+    /// --benchmarks=fillrandom,readrandom,seekrandom,overwrite,readrandom,deleterandom,readrandom,
+    /// seekrandom,readmissing` (RocksDB 7.8.3), and with `--batch_size=3` for
+    /// fillrandom,readrandom,deleterandom,readrandom: the same keys give the same counts.
+    @Test func seedDrawsRocksDBsKeys() throws {
+        try withTemporaryDirectory { dir in
+            let names = ["fillrandom", "readrandom", "seekrandom", "overwrite", "readrandom", "deleterandom",
+                         "readrandom", "seekrandom", "readmissing"]
+            let runner = BenchRunner(config: Self.config(dir + "/db", names) { $0.num = 3000; $0.seed = 11; $0.histogram = false })
+            try runner.run()
+            #expect(runner.results.map(\.found) == [0, 1923, 1905, 0, 2577, 0, 930, 944, 0])
+            let batched = BenchRunner(config: Self.config(dir + "/db", ["fillrandom", "readrandom", "deleterandom", "readrandom"]) {
+                $0.num = 3000; $0.seed = 11; $0.batchSize = 3; $0.histogram = false
+            })
+            try batched.run()
+            #expect(batched.results.map(\.found) == [0, 1873, 0, 674])
+        }
+    }
+
+    /// The keys and sequence numbers of every table under `db`, from sst_dump's hex scan.
+    static func scannedKeys(_ db: String) throws -> [String] {
+        let r = SSTDump.capture(["--file=" + db, "--command=scan", "--output_hex"])
+        #expect(r.status == 0, "\(r.stderr)")
+        return String(decoding: r.stdout, as: UTF8.self).split(separator: "\n")
+            .filter { $0.hasPrefix("'") }
+            .map { String($0.prefix { $0 != "," }) }  // "'KEY' seq:N" (values differ)
+    }
+
+    @Test func fillrandomWritesRocksDBsKeysInRocksDBsOrder() throws {
+        try withTemporaryDirectory { dir in
+            let flags = ["--num=20", "--seed=11", "--benchmarks=fillrandom,flush", "--compression_type=none"]
+            let rocks = try SedimentTestSupport.run("/usr/bin/db_bench", flags + ["--db=" + dir + "/rocks"])
+            try #require(rocks.status == 0, "\(rocks.stderr)")
+            _ = try Self.run(Self.config(dir + "/mine", ["fillrandom", "flush"]) { $0.num = 20; $0.seed = 11; $0.compressionType = .none })
+            let expected = try Self.scannedKeys(dir + "/rocks")
+            #expect(expected.count == 12)
+            #expect(try Self.scannedKeys(dir + "/mine") == expected)
+        }
+    }
+
+    @Test func fillsyncAndWritesCountAsRocksDB() throws {
+        try withTemporaryDirectory { dir in
+            // fillsync: --writes (default --num) synced puts over the keys [0, num/1000).
+            let r = try Self.run(Self.config(dir + "/db", ["fillsync", "readseq"]) { $0.num = 2000; $0.histogram = false })
+            #expect(r["fillsync"]?.done == 2000 && r["fillsync"]?.message == "(2 ops)")
+            #expect(r["readseq"]?.done == 2)
+            // --writes=0 means RocksDB's num_: --num, and --num/1000 for fillsync.
+            let z = try Self.run(Self.config(dir + "/db", ["fillrandom", "fillsync"]) { $0.num = 5000; $0.writes = 0; $0.histogram = false })
+            #expect(z["fillrandom"]?.done == 5000 && z["fillsync"]?.done == 5 && z["fillsync"]?.message == "(5 ops)")
+            let w = try Self.run(Self.config(dir + "/db", ["fillsync", "fillseq"]) { $0.num = 5000; $0.writes = 7; $0.histogram = false })
+            #expect(w["fillsync"]?.done == 7 && w["fillsync"]?.message == "(5 ops)" && w["fillseq"]?.done == 7)
+        }
+    }
+
+    @Test func hugeNumDoesNotOverflowTheHeader() throws {
+        try withTemporaryDirectory { dir in
+            // (16 + 100) * 10^17 overflowed Int and trapped (exit 132) before any benchmark.
+            #expect(DBBench.main(["--db=" + dir + "/db", "--num=100000000000000000", "--benchmarks=stats", "--seed=1"]) == 0)
+            var c = Self.config(dir + "/db", ["stats"])
+            c.num = 100_000_000_000_000_000
+            let lines = BenchRunner(config: c).headerLines()
+            #expect(lines.contains("RawSize:    11062622070312.5 MB (estimated)"))
+            #expect(lines.contains { $0.hasPrefix("FileSize:   6294250488281.") })
+            c.num = Int.max
+            c.valueSize = Database.maxValueSize
+            c.keySize = 1 << 20
+            #expect(BenchRunner(config: c).headerLines().contains { $0.hasPrefix("RawSize:") })
         }
     }
 

@@ -158,5 +158,105 @@ import SedimentTestSupport
             #expect(mine == rocks)
         }
     }
+
+    /// RocksDB's output for `args` without its "options.env is 0x…" line.
+    static func rocks(_ args: [String]) throws -> ProcessResult {
+        var r = try run("/usr/bin/sst_dump", args)
+        if let nl = r.stdout.firstIndex(of: 10) { r.stdout.removeSubrange(...nl) }
+        return r
+    }
+
+    @Test func compressionDictionaryTableIsNotSupportedNotCorrupted() throws {
+        let path = fixturesDirectory() + "/sst/rocksdb/compression-dict-zlib.sst"
+        // A valid table: RocksDB reads it.
+        let rocks = try Self.rocks(["--file=" + path, "--command=verify"])
+        #expect(rocks.status == 0 && rocks.stdoutText.contains("The file is ok"))
+        for command in ["check", "scan", "verify", "raw", "none"] {
+            let r = SSTDump.capture(["--file=" + path, "--command=" + command])
+            #expect(r.status == 1, "\(command)")
+            #expect(r.stderr == "Not supported: compression dictionary (rocksdb.compression_dict) in \(path)\n", "\(command): \(r.stderr)")
+        }
+    }
+
+    @Test func readNumStopsBeforePropertiesAsRocksDB() throws {
+        try withTemporaryDirectory { tmp in
+            // Two tables in a directory: --read_num spans files, and stops the loop once passed.
+            let good = try PosixFileSystem().readWholeFile(Self.dir + "/lz4.sst")
+            try PosixFileSystem().writeWholeFile(tmp + "/a.sst", good)
+            try PosixFileSystem().writeWholeFile(tmp + "/b.sst", good)
+            for args in [["--command=scan", "--read_num=3", "--show_properties"],
+                         ["--command=check", "--read_num=5", "--show_properties"],
+                         ["--command=scan", "--read_num=400", "--show_properties"]] {
+                let mine = SSTDump.capture(["--file=" + tmp + "/a.sst"] + args)
+                let rocks = try Self.rocks(["--file=" + tmp + "/a.sst"] + args)
+                #expect(mine.status == 0 && mine.stdout == rocks.stdout, "\(args)")
+                // RocksDB lists a directory in readdir order, Sediment sorted: compare the shape.
+                func shape(_ out: [UInt8]) -> (files: Int, properties: Int) {
+                    let text = String(decoding: out, as: UTF8.self)
+                    return (text.components(separatedBy: "Process ").count - 1, text.components(separatedBy: "Table Properties").count - 1)
+                }
+                let mineDir = SSTDump.capture(["--file=" + tmp] + args)
+                let rocksDir = try Self.rocks(["--file=" + tmp] + args)
+                #expect(shape(mineDir.stdout) == shape(rocksDir.stdout), "directory \(args)")
+            }
+            let stopped = SSTDump.capture(["--file=" + tmp + "/a.sst", "--command=scan", "--read_num=3", "--show_properties"])
+            #expect(!String(decoding: stopped.stdout, as: UTF8.self).contains("Table Properties"))
+        }
+    }
+
+    @Test func filesNotNamedSSTAreSkippedAsRocksDBSkipsThem() throws {
+        try withTemporaryDirectory { tmp in
+            let good = try PosixFileSystem().readWholeFile(Self.dir + "/lz4.sst")
+            for name in ["table.bin", "ab", "x.sst.old"] {
+                let path = tmp + "/" + name
+                try PosixFileSystem().writeWholeFile(path, good)
+                for command in ["raw", "scan", "verify"] {
+                    let mine = SSTDump.capture(["--file=" + path, "--command=" + command])
+                    let rocks = try Self.rocks(["--file=" + path, "--command=" + command])
+                    #expect(mine.status == 1 && rocks.status == 1, "\(name) \(command)")
+                    #expect(mine.stderr == "\(path) is not a valid SST file\n" && mine.stderr == rocks.stderr, "\(name) \(command): \(mine.stderr)")
+                    #expect(mine.stdout == rocks.stdout, "\(name) \(command)")
+                }
+            }
+            // No dump file was written under a name cut from "table.bin" or "ab".
+            let names = try FileManager.default.contentsOfDirectory(atPath: tmp).sorted()
+            #expect(names == ["ab", "table.bin", "x.sst.old"])
+        }
+    }
+
+    @Test func rawDumpOfLegacyTableMatchesRocksDB() throws {
+        try withTemporaryDirectory { tmp in
+            for name in ["format0-lz4", "format0-zlib", "format1-lz4"] {
+                let bytes = try PosixFileSystem().readWholeFile(fixturesDirectory() + "/sst/rocksdb/\(name).sst")
+                try PosixFileSystem().writeWholeFile(tmp + "/\(name).sst", bytes)
+                let r = SSTDump.capture(["--file=" + tmp + "/\(name).sst", "--command=raw"])
+                #expect(r.status == 0, "\(name): \(r.stderr)")
+                let mine = String(decoding: try PosixFileSystem().readWholeFile(tmp + "/\(name)_dump.txt"), as: UTF8.self)
+                _ = try run("/usr/bin/sst_dump", ["--file=" + tmp + "/\(name).sst", "--command=raw"])
+                let rocks = String(decoding: try PosixFileSystem().readWholeFile(tmp + "/\(name)_dump.txt"), as: UTF8.self)
+                // RocksDB's "unique ID" comes from session-id hashing Sediment does not do (N/A).
+                func lines(_ text: String) -> [Substring] {
+                    text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("  unique ID:") }
+                }
+                #expect(lines(mine) == lines(rocks), "\(name)")
+                #expect(mine.contains("  table_magic_number: 9863518390377041911\n  format version: \(name.hasPrefix("format0") ? 0 : 1)\n"), "\(name)")
+            }
+        }
+    }
+
+    /// An unreadable directory is named once. Root reads any directory, so this runs only as
+    /// another user.
+    @Test(.enabled(if: getuid() != 0, "root can list a directory with mode 000"))
+    func unreadableDirectoryIsNamedOnce() throws {
+        try withTemporaryDirectory { tmp in
+            let dir = tmp + "/locked"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
+            chmod(dir, 0)
+            defer { chmod(dir, 0o755) }
+            let r = SSTDump.capture(["--file=" + dir])
+            #expect(r.status == 1)
+            #expect(r.stderr.components(separatedBy: dir).count == 2, "\(r.stderr)")
+        }
+    }
 }
 
