@@ -102,6 +102,12 @@ public struct WriteBatch: Sendable {
         }
     }
 
+    /// The sequence number of the last operation, or nil for an empty batch. - Precondition:
+    /// the numbers fit (`Recovery.validate` checks a batch read from a log).
+    var lastSequence: SequenceNumber? {
+        count > 0 ? sequence + UInt64(count) - 1 : nil
+    }
+
     /// RocksDB's record types (db/dbformat.h) Sediment recognises only to refuse, by the
     /// feature they need.
     private static let unsupportedRecords: [UInt8: String] = [

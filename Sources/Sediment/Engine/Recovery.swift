@@ -48,7 +48,7 @@ enum Recovery {
             mem.add(sequence: seq, kind: kind, key: key, value: value)
             seq += 1
         }
-        return batch.count > 0 ? batch.sequence + UInt64(batch.count) - 1 : nil
+        return batch.lastSequence
     }
 
     /// The largest sequence number of any batch that validates in the logs `numbers` of
@@ -70,8 +70,8 @@ enum Recovery {
                 }
                 guard record.count >= WriteBatch.headerSize else { continue }
                 let batch = WriteBatch(encoded: record)
-                guard batch.count > 0, (try? validate(batch, file: logPath, offset: nil)) != nil else { continue }
-                let last = batch.sequence + UInt64(batch.count) - 1
+                guard (try? validate(batch, file: logPath, offset: nil)) != nil,
+                      let last = batch.lastSequence else { continue }
                 highest = max(highest ?? 0, last)
             }
         }
@@ -94,6 +94,12 @@ enum Recovery {
         // The log where `.pointInTime` replay stopped at damage: it and every later log hold
         // records that were not replayed.
         var stoppedAt: UInt64? = nil
+
+        /// Removes the tables recovery wrote, when the open fails before the MANIFEST names
+        /// them (the directory is then left as recovery found it).
+        func removeRecoveredTables() {
+            for f in edit.newFiles { try? fs.removeFile(FileNames.table(directory, f.file.number)) }
+        }
 
         func flushRecovered() throws {
             guard !mem.isEmpty else { return }
@@ -131,7 +137,7 @@ enum Recovery {
         } catch {
             // Nothing reached the MANIFEST: remove the tables written so far, so that a refused
             // (.notSupported) or damaged log leaves the directory as it found it.
-            for f in edit.newFiles { try? fs.removeFile(FileNames.table(directory, f.file.number)) }
+            removeRecoveredTables()
             throw error
         }
 
@@ -154,7 +160,7 @@ enum Recovery {
                 }
                 try LostFiles.syncMoves(in: directory, fileSystem: fs)
             } catch {
-                for f in edit.newFiles { try? fs.removeFile(FileNames.table(directory, f.file.number)) }
+                removeRecoveredTables()
                 throw error
             }
         }
