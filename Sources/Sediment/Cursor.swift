@@ -326,7 +326,9 @@ public final class Cursor {
             }
             merged.previous()
         }
-        if kindFound == ValueKind.value.rawValue {
+        // A merge that stopped on an error (not at its start) may have hidden a newer version
+        // of the saved key: the cursor stops too.
+        if kindFound == ValueKind.value.rawValue && (merged.isValid || merged.error == nil) {
             valid = true
         } else {
             savedKey.removeAll(keepingCapacity: true)

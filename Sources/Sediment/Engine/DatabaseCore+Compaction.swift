@@ -230,13 +230,15 @@ extension DatabaseCore {
             if let e = runCompaction(c) { throw e }
         }
         // Last-level tables no step above rewrote, one at a time (so an output never spans a
-        // table written by the last step).
+        // table written by the last step), each with the neighbours that share a boundary user
+        // key with it (a RocksDB-written level; CompactionPicker "Clean cuts").
         for f in versions.current.overlapping(level: last, smallestUserKey: from, largestUserKey: to)
         where lastBefore.contains(f.number) {
             try checkOpen()
             if let e = state.backgroundError { throw SedimentError.readOnly(message: e.description) }
             guard versions.current.files(at: last).contains(where: { $0.number == f.number }) else { continue }
-            var c = Compaction(level: last, inputs: [f], nextLevelInputs: [], grandparents: [], reason: "manual")
+            let group = picker.cleanCut(versions.current, level: last, [f])
+            var c = Compaction(level: last, inputs: group, nextLevelInputs: [], grandparents: [], reason: "manual")
             c.rewritesInPlace = true
             if let e = runCompaction(c) { throw e }
         }

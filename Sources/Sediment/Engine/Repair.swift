@@ -171,7 +171,7 @@ private final class Repairer {
         do {
             let file = try fs.openForReading(tablePath)
             let reader = try TableReader.open(file: file, fileSize: try file.size(), fileNumber: number, blockCache: nil)
-            try TableFeatureCheck.check(reader)
+            try TableFeatureCheck.check(reader, manifestLargestSequence: nil)
             let it = reader.makeIterator(verifyChecksums: true, fillCache: false)
             it.seekToFirst()
             var smallest: [UInt8] = []

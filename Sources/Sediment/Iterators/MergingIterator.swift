@@ -7,6 +7,12 @@
 // child in the heap is positioned at its first entry after (forward) or before (backward) the
 // current key. Not thread-safe.
 //
+// Errors: a child that stops with an error (a corrupt or unreadable block, a table that cannot
+// be opened) stops the merge: it turns invalid and keeps the first such error, as RocksDB's
+// merging iterator does. Going on with the other children would show older versions the
+// failed child hides (a deleted key, an overwritten value) as if they were current. Child
+// errors are sticky, so a later seek stops again.
+//
 // Deferred seeks (only when made with `newestFirst`: the children are ordered newest first and,
 // for any user key, an older child holds only versions with smaller sequence numbers, the LSM
 // rule point reads stop on): a seek positions the children in order and, once one of them lands
@@ -117,13 +123,27 @@ final class MergingIterator: InternalIterator {
         }
     }
 
+    /// Stops the merge on a child's error (see the header).
+    private func stop(_ e: SedimentError) {
+        if savedError == nil { savedError = e }
+        heapCount = 0
+        valueKnown = 0
+    }
+
     private func rebuildHeap() {
         heapCount = 0
         valueKnown = 0
+        if savedError != nil { return }
         for i in 0..<deferredFrom {
             if i < 64 && deferredMask & (1 << UInt64(i)) != 0 { continue }
             let c = children[i]
-            guard c.isValid else { continue }
+            guard c.isValid else {
+                if let e = c.error {
+                    stop(e)
+                    return
+                }
+                continue
+            }
             keys[i] = c.key
             heap[heapCount] = i
             heapCount += 1
@@ -143,6 +163,8 @@ final class MergingIterator: InternalIterator {
         if c.isValid {
             keys[root] = c.key
             siftDown(0)
+        } else if let e = c.error {
+            stop(e)
         } else {
             heapCount -= 1
             heap[0] = heap[heapCount]
@@ -286,6 +308,8 @@ final class MergingIterator: InternalIterator {
                 valueKnown |= 1 << UInt64(root)
             }
             siftDown(0)
+        } else if let e = children[root].error {
+            stop(e)
         } else {
             if root < 64 { valueKnown &= ~(1 << UInt64(root)) }
             heapCount -= 1

@@ -1,6 +1,7 @@
 // CursorTests: the database cursor against a sorted model (LevelDB table_test Harness style):
 // random puts/deletes with flushes interleaved, then every step forward, backward, seeks and
 // direction switches compared with the model; bounds; snapshots; cursors across close.
+import Foundation
 import Testing
 @_spi(Internals) @testable import Sediment
 import SedimentTestSupport
@@ -12,6 +13,51 @@ struct Model {
 }
 
 @Suite struct CursorTests {
+    /// A table that fails mid-read (a flipped byte in its data block) stops a cursor and a
+    /// scan with its error: going on would show the older versions that table hides (a
+    /// deleted key, an overwritten value) as current, forward and backward.
+    @Test func aFailedNewerTableStopsTheCursorInsteadOfShowingOlderVersions() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            var o = Options()
+            o.compression = .none
+            o.disableAutoCompactions = true
+            do {
+                let db = try Database(path: path, options: o)
+                for k in ["a", "b", "c"] { try db.put(Array(k.utf8), Array("old".utf8)) }
+                try db.flush()
+                try db.delete(Array("b".utf8))
+                try db.put(Array("c".utf8), Array("new".utf8))
+                try db.flush()
+                try db.close()
+            }
+            let tables = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".sst") }.sorted()
+            let newest = URL(fileURLWithPath: path + "/" + (try #require(tables.last)))
+            var bytes = [UInt8](try Data(contentsOf: newest))
+            bytes[3] ^= 0xFF   // inside the first data block
+            try Data(bytes).write(to: newest)
+
+            let db = try Database(path: path, options: o)
+            defer { try? db.close() }
+            let c = try db.cursor()
+            var forward: [String] = []
+            c.seekToFirst()
+            while c.isValid { forward.append(String(decoding: c.key + Array("=".utf8) + c.value, as: UTF8.self)); c.next() }
+            #expect(!forward.contains("b=old") && !forward.contains("c=old"), "\(forward)")
+            #expect(c.error != nil)
+            var backward: [String] = []
+            c.seekToLast()
+            while c.isValid { backward.append(String(decoding: c.key + Array("=".utf8) + c.value, as: UTF8.self)); c.previous() }
+            #expect(!backward.contains("b=old") && !backward.contains("c=old"), "\(backward)")
+            #expect(c.error != nil)
+            var it = try db.scan().makeIterator()
+            var scanned: [String] = []
+            while let (k, v) = it.next() { scanned.append(String(decoding: k + Array("=".utf8) + v, as: UTF8.self)) }
+            #expect(!scanned.contains("b=old") && !scanned.contains("c=old"), "\(scanned)")
+            #expect(it.error != nil)
+        }
+    }
+
     func randomKey(_ rng: inout SeededRandom) -> [UInt8] {
         switch rng.next() % 4 {
         case 0: return [UInt8](repeating: 0x61, count: 20) + [UInt8(rng.next() % 20)]      // long shared prefix

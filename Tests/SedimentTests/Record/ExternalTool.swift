@@ -11,7 +11,7 @@ struct ToolRun {
 
 /// Runs `executable` with `arguments`, waiting for it to exit.
 /// - Throws: when the executable is missing or cannot be started.
-func runTool(_ executable: String, _ arguments: [String]) throws -> ToolRun {
+func runTool(_ executable: String, _ arguments: [String], input: String? = nil) throws -> ToolRun {
     guard FileManager.default.isExecutableFile(atPath: executable) else {
         throw ToolMissing(path: executable)
     }
@@ -22,7 +22,13 @@ func runTool(_ executable: String, _ arguments: [String]) throws -> ToolRun {
     let err = Pipe()
     process.standardOutput = out
     process.standardError = err
+    let stdin = Pipe()
+    if input != nil { process.standardInput = stdin }
     try process.run()
+    if let input {
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+    }
     // Read before waiting so a large output cannot fill the pipe and block the tool.
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
