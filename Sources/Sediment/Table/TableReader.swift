@@ -94,7 +94,15 @@ import Synchronization
         }
         var properties = TableProperties()
         if let h = metaHandles.first(where: { $0.name == "rocksdb.properties" })?.handle {
-            properties = try TableProperties.decode(io.readBlock(h, verify: true))
+            let block: Block
+            do {
+                block = try io.readBlock(h, verify: true)
+            } catch let error as SedimentError {
+                // A table RocksDB ingested with write_global_seqno = true (BlockReader).
+                guard case .corruption = error, let ingested = try? io.ingestedPropertiesBlock(h) else { throw error }
+                block = ingested
+            }
+            properties = try TableProperties.decode(block)
         }
         var indexFormat = BlockValueFormat(isIndex: true)
         indexFormat.deltaEncoded = properties.indexValueIsDeltaEncoded != 0

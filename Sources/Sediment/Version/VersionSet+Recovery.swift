@@ -12,7 +12,9 @@ extension VersionSet {
     /// Reads CURRENT and replays its MANIFEST, restoring the levels, log numbers, next file
     /// number and last sequence. The MANIFEST is left closed: the next `logAndApply` starts a
     /// new one (as RocksDB does).
-    /// - Throws: `.invalidArgument` when CURRENT is missing; `.corruption` naming CURRENT when
+    /// - Throws: `.invalidArgument` when CURRENT is missing, or when the MANIFEST places a table
+    ///   on a level at or past `Options.numLevels` (a database made with more levels, as
+    ///   RocksDB's "db has more levels than options.num_levels"); `.corruption` naming CURRENT when
     ///   it does not name a MANIFEST, naming the MANIFEST when it is missing, damaged, lacks a
     ///   required field or holds edits that do not apply; `.notSupported` for RocksDB features
     ///   Sediment lacks; I/O errors from the file system.
@@ -31,6 +33,12 @@ extension VersionSet {
         var minLog: UInt64 = 0
         while let record = try reader.readRecord() {
             let edit = try VersionEdit.decode(record, file: name)
+            let deepest = (edit.newFiles.map(\.level) + edit.deletedFiles.map(\.level)).max() ?? 0
+            guard deepest < version.numLevels else {
+                throw SedimentError.invalidArgument("\(name) at offset \(reader.lastRecordEndOffset) names a table at level \(deepest), "
+                    + "but Options.numLevels is \(version.numLevels): the database was made with more levels "
+                    + "(RocksDB's num_levels); open it with numLevels of at least \(deepest + 1)")
+            }
             do {
                 version = try version.applying(edit)
             } catch let SedimentError.invalidArgument(message) {

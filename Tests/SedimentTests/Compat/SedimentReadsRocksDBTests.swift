@@ -175,4 +175,30 @@ import SedimentTestSupport
             #expect(try RocksDBTools.scan(path) == live)
         }
     }
+
+    /// A database RocksDB made with more levels than `Options.numLevels` (10, with dynamic
+    /// level sizing, which fills the last level first) is refused as RocksDB refuses it ("db
+    /// has more levels than options.num_levels"): `.invalidArgument` naming the MANIFEST and
+    /// the numLevels it needs, not `.corruption` (nothing is damaged, and repair is not the
+    /// answer). Opened with numLevels 10 it reads as ldb does.
+    @Test func moreLevelsThanOptionsIsAnInvalidArgumentNotDamage() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            try RocksDBTools.dbBench(path, ["--benchmarks=fillrandom,flush,waitforcompaction", "--num=2000",
+                                            "--compression_type=none", "--num_levels=10",
+                                            "--level_compaction_dynamic_level_bytes=true", "--write_buffer_size=32768"])
+            let theirs = try RocksDBTools.scan(path)
+            var o = Options()
+            o.createIfMissing = false
+            do {
+                _ = try Database(path: path, options: o)
+                Issue.record("opened a database with tables at level 9 with numLevels 7")
+            } catch let SedimentError.invalidArgument(message) {
+                #expect(message.contains(path + "/MANIFEST-"), "\(message)")
+                #expect(message.contains("numLevels of at least 10"), "\(message)")
+            }
+            o.numLevels = 10
+            #expect(try sedimentScan(path: path, options: o) == theirs)
+        }
+    }
 }

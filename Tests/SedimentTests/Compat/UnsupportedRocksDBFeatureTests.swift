@@ -2,8 +2,8 @@
 // `.notSupported` naming the feature and the file, and the directory is left as it was (nothing
 // half-applied): a second column family, merge operands (in the log and in tables), range
 // deletions (in the log and in tables), Snappy-compressed tables, plain tables, a timestamp comparator,
-// a compressed WAL, blob files, recyclable log records and a table ingested under a global
-// sequence number. Each database is made by RocksDB
+// a compressed WAL, blob files, recyclable log records and tables ingested under a global
+// sequence number (recorded in the MANIFEST, or written into the table). Each database is made by RocksDB
 // 7.8.3's own ldb or db_bench.
 import Foundation
 import Testing
@@ -87,6 +87,14 @@ private let smallFlushes = ["--num=1000", "--compression_type=none", "--write_bu
                                 (ldb, ["put", "j", "other"]),
                                 (ldb, ["write_extern_sst", "$DB.external.sst"]),
                                 (ldb, ["ingest_extern_sst", "$DB.external.sst", "--write_global_seqno=false"])],
+                        feature: "IngestExternalFile", file: ".sst", input: [2: "k ==> new\n"]),
+        // RocksDB's default: the number written into the properties block in place, its
+        // checksum left as it was (verified with the number zeroed, as RocksDB does).
+        UnsupportedCase(description: "table ingested with the number written into it",
+                        steps: [(ldb, ["--create_if_missing", "--compression_type=no", "put", "k", "old"]),
+                                (ldb, ["put", "j", "other"]),
+                                (ldb, ["write_extern_sst", "$DB.external.sst"]),
+                                (ldb, ["ingest_extern_sst", "$DB.external.sst"])],
                         feature: "IngestExternalFile", file: ".sst", input: [2: "k ==> new\n"]),
     ]
 
