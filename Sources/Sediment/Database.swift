@@ -135,9 +135,12 @@ public final class Database: Sendable {
         try core.verifyChecksums()
     }
 
-    /// Stops background work and releases the lock. Flushes nothing that was not asked for:
-    /// unflushed writes are in the log and are replayed on the next open. Idempotent; `deinit`
-    /// also closes. Calls after close throw `SedimentError.closed`.
+    /// Stops background work and releases the lock. Unflushed writes are in the log and are
+    /// replayed on the next open; writes made with `disableWAL`, which no log holds, are flushed
+    /// first (as RocksDB does). Idempotent; `deinit` also closes. Calls after close throw
+    /// `SedimentError.closed`.
+    /// - Throws: `.readOnly` when that flush fails or cannot run after a background error (the
+    ///   database still closes; those writes are lost); the log's close error.
     public func close() throws {
         try core.close()
     }

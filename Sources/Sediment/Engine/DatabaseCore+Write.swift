@@ -109,18 +109,28 @@ extension DatabaseCore {
         } catch {
             failure = .io(file: path, errno: 0, message: "\(error)")
         }
+        // Sequence numbers left before the 56 bits of an internal key run out (lastSequence is
+        // at most maxSequenceNumber: the MANIFEST's and the logs' are checked at open).
+        let numbersLeft = maxSequenceNumber - state.lastSequence
+        if failure == nil, !isFlushRequest, me.operationCount > numbersLeft {
+            failure = .notSupported(feature: "a write past the largest sequence number 2^56 - 1 "
+                                    + "(the last one used is \(state.lastSequence))", file: path)
+        }
         if failure == nil, !isFlushRequest, me.sync, !me.disableWAL {
             yieldToReturningWriters()
         }
         if failure == nil, !isFlushRequest {
             // The group: writers from the front while they write to the same log and fit.
             var groupBytes = me.byteSize
+            var groupOperations = me.operationCount
             var wantSync = me.sync
             while groupCount < state.writers.count {
                 let w = state.writers[groupCount]
                 guard !w.isFlushRequest, w.disableWAL == me.disableWAL,
-                      groupBytes + w.byteSize <= DatabaseCore.maxGroupBytes else { break }
+                      groupBytes + w.byteSize <= DatabaseCore.maxGroupBytes,
+                      groupOperations + w.operationCount <= numbersLeft else { break }
                 groupBytes += w.byteSize
+                groupOperations += w.operationCount
                 wantSync = wantSync || w.sync
                 groupCount += 1
             }
@@ -155,6 +165,7 @@ extension DatabaseCore {
                 failure = .io(file: path, errno: 0, message: "\(error)")
             }
             monitor.lock()
+            if me.disableWAL { state.unloggedWrites = true }
             if let failure, logFailed, state.backgroundError == nil {
                 state.backgroundError = failure
             }
@@ -206,16 +217,18 @@ extension DatabaseCore {
     }
 
     /// Ensures the memtable has room, switching to a new one (and a new log) when it is full
-    /// or when `force` asks for it. Waits while every write buffer is full.
-    /// - Precondition: `monitor` is held by the group-commit leader.
-    private func makeRoomForWrite(force: Bool) throws {
+    /// or when `force` asks for it. Waits while every write buffer is full. Once `close()` has
+    /// begun only its own switch (`closing`) goes on: a queued write fails with `.closed`.
+    /// - Precondition: `monitor` is held by the group-commit leader, or by `close()` once the
+    ///   writer queue has drained.
+    func makeRoomForWrite(force: Bool, closing: Bool = false) throws {
         var mustSwitch = force
         var delayed = false
         while true {
             if let error = state.backgroundError {
                 throw SedimentError.readOnly(message: error.description)
             }
-            if state.shuttingDown { throw SedimentError.closed }
+            if state.shuttingDown || (state.closed && !closing) { throw SedimentError.closed }
             let level0 = versions.current.files(at: 0).count
             let stallsApply = !options.disableAutoCompactions && state.manualCompactions == 0
             if stallsApply && !delayed && level0 >= options.level0SlowdownWritesTrigger {

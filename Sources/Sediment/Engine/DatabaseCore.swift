@@ -83,9 +83,17 @@ final class DatabaseCore: @unchecked Sendable {
                 try versions.createNew()
             }
             // Never hand out the number of a file already here (a table from an edit the
-            // MANIFEST lost, say): recovery's flush would overwrite it.
+            // MANIFEST lost, say): recovery's flush would overwrite it. Nor one in lost/: a
+            // crash after a move there and before the MANIFEST recorded a later number would
+            // otherwise let a new file of that number be moved over it.
             for name in try fs.children(of: path) {
                 if let (_, number) = FileNames.parse(name) { versions.markFileNumberUsed(number) }
+            }
+            let lost = LostFiles.path(in: path)
+            if fs.isDirectory(lost) {
+                for name in try fs.children(of: lost) {
+                    if let (_, number) = FileNames.parse(name) { versions.markFileNumberUsed(number) }
+                }
             }
             try DatabaseCore.checkLiveTablesExist(versions, fs, path)
             try TableFeatureCheck.checkLiveTables(versions.current, tableCache)
@@ -133,18 +141,28 @@ final class DatabaseCore: @unchecked Sendable {
     /// After a MANIFEST whose last edit was torn, tables no edit names may be what that edit
     /// described (a crash mid-append, or a damaged MANIFEST): move them to `lost/` (RocksDB's
     /// RepairDB convention) instead of deleting them, so nothing is destroyed on a guess. Runs
-    /// before recovery writes a new MANIFEST, which no longer shows the torn tail.
-    /// - Throws: the file system's error when a table cannot be moved (the open fails and the
-    ///   table stays where it is; the next open tries again).
+    /// before recovery writes a new MANIFEST, which no longer shows the torn tail. The last
+    /// sequence is first raised past every entry they hold, and recorded, as for logs moved by
+    /// `.pointInTime` recovery (DESIGN.md §8): salvaging them later never shadows a newer write.
+    /// - Throws: the file system's error when a table cannot be read or moved (the open fails
+    ///   and the table stays where it is; the next open tries again).
     private static func moveUnreferencedTablesToLost(_ versions: VersionSet, _ fs: any FileSystem, _ path: String) throws {
         let live = versions.liveFileNumbers()
-        var moved = false
-        for name in try fs.children(of: path) {
-            guard let (kind, number) = FileNames.parse(name), kind == .table, !live.contains(number) else { continue }
-            try LostFiles.move(name, from: path, fileSystem: fs)
-            moved = true
+        let names = try fs.children(of: path).filter {
+            guard let (kind, number) = FileNames.parse($0) else { return false }
+            return kind == .table && !live.contains(number)
         }
-        if moved { try LostFiles.syncMoves(in: path, fileSystem: fs) }
+        guard !names.isEmpty else { return }
+        var highest = versions.lastSequence
+        for name in names {
+            if let s = try Recovery.highestSequence(inTable: path + "/" + name, fileSystem: fs) { highest = max(highest, s) }
+        }
+        if highest > versions.lastSequence {
+            versions.lastSequence = highest
+            try versions.logAndApply(VersionEdit())
+        }
+        for name in names { try LostFiles.move(name, from: path, fileSystem: fs) }
+        try LostFiles.syncMoves(in: path, fileSystem: fs)
     }
 
     /// Refuses to create a new database over the files of one whose CURRENT is gone: creating
@@ -176,11 +194,16 @@ final class DatabaseCore: @unchecked Sendable {
         if state.closed { throw SedimentError.closed }
     }
 
-    /// Stops background work, waits for in-flight writes and for a `compactRange` running on
-    /// another thread to finish its current step, closes the log and releases the lock. Nothing
-    /// is flushed: the memtables' writes are in their logs and are replayed on reopen. A second
-    /// caller returns when the first has finished.
+    /// Waits for in-flight writes and for a `compactRange` running on another thread to finish
+    /// its current step, flushes when writes made with `disableWAL` may sit in a memtable (as
+    /// RocksDB does unless `avoid_flush_during_shutdown`), stops background work, closes the log
+    /// and releases the lock. Otherwise nothing is flushed: the memtables' writes are in their
+    /// logs and are replayed on reopen. A second caller returns when the first has finished.
+    /// - Throws: the log's close error; or, when that flush fails (or cannot run after a
+    ///   background error), its error: the database still closes, and the `disableWAL` writes
+    ///   that were not flushed are lost.
     func close() throws {
+        var flushError: SedimentError? = nil
         let threads: [BackgroundThread]? = monitor.withLock {
             if state.closed {
                 while !state.closeFinished { monitor.wait(for: .progress) }
@@ -188,13 +211,17 @@ final class DatabaseCore: @unchecked Sendable {
             }
             state.closed = true
             closedFlag.store(true, ordering: .releasing)
-            state.shuttingDown = true
+            // Background work goes on until the flush below is done; queued writes and stalled
+            // leaders see `closed` and fail with `.closed`.
             monitor.broadcastAll()
             while !state.writers.isEmpty { monitor.wait(for: .writers) }
             // A manual compaction installs its step's result and deletes its inputs after its
             // job: that must happen before the MANIFEST closes and the LOCK is released, or it
             // would write them with no lock held (a reopened database beside it).
             while state.manualCompactions > 0 { monitor.wait(for: .progress) }
+            if state.unloggedWrites { flushError = flushForClose() }
+            state.shuttingDown = true
+            monitor.broadcastAll()
             let t = background
             background = []
             return t
@@ -215,6 +242,28 @@ final class DatabaseCore: @unchecked Sendable {
             }
         }
         try log?.close()
+        if let flushError { throw flushError }
+    }
+
+    /// `close()`'s flush of writes no log holds: switches out the memtable and waits until every
+    /// memtable is in a level-0 table. - Returns: the error that stopped it, if any.
+    /// - Precondition: `monitor` is held, `state.closed` is set and the writer queue is empty.
+    private func flushForClose() -> SedimentError? {
+        let lost = "writes made with disableWAL were not flushed and are lost"
+        do {
+            try makeRoomForWrite(force: true, closing: true)
+            while !state.imms.isEmpty {
+                if let error = state.backgroundError { throw SedimentError.readOnly(message: error.description) }
+                monitor.wait(for: .progress)
+            }
+            return nil
+        } catch SedimentError.readOnly(let message) {
+            return .readOnly(message: "\(message); \(lost)")
+        } catch {
+            let e = asSedimentError(error)
+            state.backgroundError = state.backgroundError ?? e
+            return .readOnly(message: "\(e.description); \(lost)")
+        }
     }
 
     /// Stops and joins the background threads started so far (an open that failed after

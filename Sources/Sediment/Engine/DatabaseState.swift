@@ -44,6 +44,9 @@ final class Writer {
     /// True for a flush request (nothing to write).
     var isFlushRequest: Bool { batch == nil && single == nil }
 
+    /// Operations (sequence numbers) the writer adds to a group.
+    var operationCount: UInt64 { batch.map { UInt64($0.count) } ?? (single == nil ? 0 : 1) }
+
     /// Bytes the writer adds to a group.
     var byteSize: Int { batch.map { $0.byteSize - WriteBatch.headerSize } ?? single?.byteSize ?? 0 }
 
@@ -137,6 +140,9 @@ struct DatabaseState {
     var pendingOutputs: Set<UInt64> = []
     /// Set by `close()`: new calls throw `.closed`.
     var closed = false
+    /// Set once a write made with `disableWAL` has reached a memtable (RocksDB's
+    /// `has_unpersisted_data_`): `close()` then flushes, since no log holds those writes.
+    var unloggedWrites = false
     /// Set by `close()`: the background thread exits at its next check.
     var shuttingDown = false
     /// Set when `close` has closed the MANIFEST and released the lock (a second `close` waits

@@ -28,9 +28,16 @@ enum Recovery {
     /// decodes, and its sequence numbers (from the header's through the last operation's) fit
     /// the 56 bits an internal key holds, so numbering them cannot overflow.
     /// - Throws: `.corruption` naming `file` (and `offset`, the record's end, when known);
-    ///   `.notSupported` for operations Sediment does not implement.
+    ///   `.notSupported` for operations Sediment does not implement and for a key too long for
+    ///   a memtable entry.
     static func validate(_ batch: WriteBatch, file: String, offset: Int64?) throws {
-        try batch.forEach(file: file) { _, _, _ in }
+        try batch.forEach(file: file) { _, key, _ in
+            // A memtable entry's key (with its 8-byte trailer) has a 32-bit length; a value's
+            // length in a batch is a varint32 already.
+            guard key.count <= Int(UInt32.max) - 8 else {
+                throw SedimentError.notSupported(feature: "a key of \(key.count) bytes (the memtable holds keys under 4 GiB - 8)", file: file)
+            }
+        }
         let count = UInt64(batch.count)
         guard batch.sequence <= maxSequenceNumber, count <= maxSequenceNumber - batch.sequence + 1 else {
             throw SedimentError.corruption(file: file, offset: offset,
@@ -76,6 +83,33 @@ enum Recovery {
             }
         }
         return highest
+    }
+
+    /// The largest sequence number in table `path`, every entry read with checksums verified;
+    /// nil when the table cannot be opened or read (damage, an unsupported format) or holds no
+    /// entry. For raising the last sequence past tables that move to `lost/`, so that salvaging
+    /// them later never shadows a newer write.
+    /// - Throws: `.io`/`.noSpace` from the file system (those say nothing about the table).
+    static func highestSequence(inTable path: String, fileSystem fs: any FileSystem) throws -> SequenceNumber? {
+        do {
+            let file = try fs.openForReading(path)
+            let reader = try TableReader.open(file: file, fileSize: try file.size(), fileNumber: 0, blockCache: nil)
+            let it = reader.makeIterator(verifyChecksums: true, fillCache: false)
+            var highest: SequenceNumber? = nil
+            it.seekToFirst()
+            while it.isValid {
+                let key = it.key
+                guard key.count >= 8 else { return highest }
+                highest = max(highest ?? 0, key.loadFixed64(at: key.count - 8) >> 8)
+                it.next()
+            }
+            return highest
+        } catch let error as SedimentError {
+            switch error {
+            case .io, .noSpace: throw error
+            default: return nil
+            }
+        }
     }
 
     /// Replays the logs of the database in `directory` and starts a new log.

@@ -14,8 +14,10 @@
 //     also have disjoint sequence ranges; tables from deeper levels of a compacted tree often do
 //     not. Then every table is merged into new tables with disjoint key ranges (every version
 //     is kept but exact duplicates), and the originals go to `lost/` afterwards.
-//  5. A brand-new MANIFEST (all tables at level 0; last sequence the largest seen; log number a
-//     fresh, unused number, so no log is replayed; next file number past everything) and CURRENT.
+//  5. A brand-new MANIFEST (all tables at level 0; last sequence the largest seen, counting also
+//     what every MANIFEST (here and in `lost/`) recorded and every log and table in `lost/`
+//     holds, so a later salvage never shadows a newer write; log number a fresh, unused number,
+//     so no log is replayed; next file number past everything) and CURRENT.
 //  6. Only when that is durable, the old MANIFESTs, the converted logs and the merged originals
 //     move to `lost/`. A crash before that step leaves extra files that the next repair (or
 //     open) copes with: a repeated repair converts the logs again into identical entries.
@@ -77,9 +79,19 @@ private final class Repairer {
             default: break
             }
         }
+        var lostLogs: [UInt64] = []
+        var lostTables: [UInt64] = []
+        var lostManifests: [String] = []
         if fs.isDirectory(lostDirectory) {
             for name in try fs.children(of: lostDirectory) {
-                if let (_, number) = FileNames.parse(name) { nextNumber = max(nextNumber, number + 1) }
+                guard let (kind, number) = FileNames.parse(name) else { continue }
+                nextNumber = max(nextNumber, number + 1)
+                switch kind {
+                case .log: lostLogs.append(number)
+                case .table: lostTables.append(number)
+                case .manifest: lostManifests.append(name)
+                default: break
+                }
             }
         }
         logs.sort()
@@ -101,6 +113,19 @@ private final class Repairer {
             throw error
         }
 
+        // Sequence numbers never go backwards: what the MANIFESTs recorded (a `.pointInTime` open
+        // or a torn-tail open raised it past files it moved to lost/) and what lost/ holds.
+        for name in manifests { try raiseSequence(pastManifest: path + "/" + name) }
+        for name in lostManifests { try raiseSequence(pastManifest: lostDirectory + "/" + name) }
+        if let s = try Recovery.highestSequence(inLogs: lostLogs, directory: lostDirectory, fileSystem: fs) {
+            maxSequence = max(maxSequence, s)
+        }
+        for number in lostTables {
+            if let s = try Recovery.highestSequence(inTable: FileNames.table(lostDirectory, number), fileSystem: fs) {
+                maxSequence = max(maxSequence, s)
+            }
+        }
+
         var edit = VersionEdit()
         edit.comparator = bytewiseComparatorName
         let logNumber = newNumber()
@@ -120,6 +145,33 @@ private final class Repairer {
         for number in replaced { archive(FileNames.padded(number) + ".sst") }
         if fs.isDirectory(lostDirectory) { try? fs.syncDirectory(lostDirectory) }
         try? fs.syncDirectory(path)
+    }
+
+    /// Raises `maxSequence` past what MANIFEST `manifestPath` records: each edit's last sequence
+    /// and its tables' largest sequence numbers, for the edits that decode (damage is skipped).
+    /// - Throws: `.io`/`.noSpace` from the file system.
+    func raiseSequence(pastManifest manifestPath: String) throws {
+        let reader: RecordReader
+        do {
+            reader = RecordReader(file: try fs.openForReading(manifestPath), mode: .skipAnyCorruptedRecords)
+        } catch let error as SedimentError {
+            switch error {
+            case .io, .noSpace: throw error
+            default: return
+            }
+        }
+        while true {
+            let record: [UInt8]
+            do {
+                guard let next = try reader.readRecord() else { return }
+                record = next
+            } catch SedimentError.corruption {
+                return
+            }
+            guard let edit = try? VersionEdit.decode(record, file: manifestPath) else { continue }
+            if let s = edit.lastSequence { maxSequence = max(maxSequence, s) }
+            for f in edit.newFiles { maxSequence = max(maxSequence, f.file.largestSequence) }
+        }
     }
 
     /// Moves `name` into `lost/`, creating it when needed. Best effort: a file that cannot be

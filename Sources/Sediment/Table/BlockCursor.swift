@@ -175,7 +175,9 @@ struct BlockCursor {
 
     private mutating func seekToRestart(_ i: Int) -> Bool {
         let p = restartPoint(i)
-        guard p <= restartsOffset else {
+        // Only restart 0 of an empty block may point at the end of the entries: a later one
+        // there would make a backward scan pass over the block with no entry and no error.
+        guard p < restartsOffset || (p == restartsOffset && i == 0) else {
             corrupt("restart point \(i) points past the entries")
             return false
         }

@@ -358,6 +358,29 @@ import SedimentTestSupport
         }
     }
 
+    /// A file in lost/ keeps its number: the open counts it as used (as repair does), so no new
+    /// file takes it and a later move to lost/ can never land on it.
+    @Test func numbersOfFilesInLostAreNeverReused() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let fs = PosixFileSystem()
+            try Database(path: path).close()
+            try fs.createDirectory(path + "/lost")
+            try fs.writeWholeFile(path + "/lost/000100.sst", [1, 2, 3])
+            let db = try Database(path: path)
+            try db.put(b("a"), b("1"))
+            try db.flush()
+            try db.close()
+            let numbers = try fs.children(of: path).compactMap { name -> UInt64? in
+                guard let (kind, number) = FileNames.parse(name), [.table, .log, .manifest].contains(kind) else { return nil }
+                return number
+            }
+            #expect(!numbers.isEmpty)
+            for n in numbers { #expect(n > 100, "file number \(n) was handed out below a number in lost/") }
+            #expect(try fs.readWholeFile(path + "/lost/000100.sst") == [1, 2, 3])
+        }
+    }
+
     @Test func oversizedKeysAndBlockSizesAreRefusedWithNothingWritten() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/db"

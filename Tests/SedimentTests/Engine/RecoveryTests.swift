@@ -24,6 +24,55 @@ import SedimentTestSupport
         try fs.writeWholeFile(file, bytes)
     }
 
+    /// Gives record `index` of a log from `writeTenRecords` (32 bytes each) the batch sequence
+    /// `sequence`, with a valid checksum.
+    func setSequence(ofRecord index: Int, in log: String, to sequence: UInt64) throws {
+        try damage(log) { bytes in
+            let record = index * 32
+            for i in 0..<8 { bytes[record + 7 + i] = UInt8(truncatingIfNeeded: sequence >> (8 * UInt64(i))) }
+            let crc = Array(bytes[record + 6..<record + 32]).withUnsafeBytes { payloadAndType in
+                RecordFormat.checksum(type: payloadAndType[0], payload: UnsafeRawBufferPointer(rebasing: payloadAndType[1...]))
+            }
+            for i in 0..<4 { bytes[record + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+        }
+    }
+
+    /// A database whose last sequence is near 2^56 - 1 (a foreign or crafted log, which recovery
+    /// accepts while its numbers fit): writes that still fit are applied, one that would be
+    /// numbered past the largest is refused with nothing applied, instead of wrapping to 0 and
+    /// being stored as the oldest version of its key.
+    @Test func writesPastTheLargestSequenceNumberAreRefused() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let log = try writeTenRecords(path)
+            try setSequence(ofRecord: 9, in: log, to: (1 << 56) - 3)
+            let db = try Database(path: path)
+            #expect(try db.get(b("key9")) == b("value9"))
+            try db.put(b("key9"), b("newer"))
+            #expect(try db.get(b("key9")) == b("newer"))
+            var batch = WriteBatch()
+            batch.put(b("x"), b("1"))
+            batch.put(b("key9"), b("wrapped"))
+            do {
+                try db.write(batch)
+                Issue.record("a batch numbered past 2^56 - 1 was accepted")
+            } catch SedimentError.notSupported(let feature, let file) {
+                #expect(feature.contains("largest sequence number"), "\(feature)")
+                #expect(file == path)
+            }
+            #expect(try db.get(b("x")) == nil)
+            try db.put(b("last"), b("fits"))
+            #expect(throws: SedimentError.self) { try db.put(b("y"), b("2")) }
+            #expect(try db.get(b("key9")) == b("newer"))
+            try db.close()
+            let again = try Database(path: path)
+            #expect(try again.get(b("key9")) == b("newer"))
+            #expect(try again.get(b("last")) == b("fits"))
+            #expect(try again.get(b("x")) == nil)
+            try again.close()
+        }
+    }
+
     func present(_ path: String, mode: WALRecoveryMode) throws -> [Int] {
         var o = Options()
         o.walRecoveryMode = mode
@@ -82,14 +131,7 @@ import SedimentTestSupport
         try withTemporaryDirectory { dir in
             let path = dir + "/db"
             let log = try writeTenRecords(path)
-            try damage(log) { bytes in
-                let record = 5 * 32
-                for i in 0..<8 { bytes[record + 7 + i] = 0xFF }
-                let crc = Array(bytes[record + 6..<record + 32]).withUnsafeBytes { payloadAndType in
-                    RecordFormat.checksum(type: payloadAndType[0], payload: UnsafeRawBufferPointer(rebasing: payloadAndType[1...]))
-                }
-                for i in 0..<4 { bytes[record + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
-            }
+            try setSequence(ofRecord: 5, in: log, to: .max)
             switch mode {
             case .pointInTime:
                 #expect(try present(path, mode: mode) == Array(0..<5))
@@ -303,6 +345,48 @@ import SedimentTestSupport
             try db.put(b("a"), b("1"), options: WriteOptions(disableWAL: true))
             #expect(try db.get(b("a")) == b("1"))
             try db.close()
+        }
+    }
+
+    /// Writes made with `disableWAL` are in no log: a clean close flushes them (RocksDB does,
+    /// unless avoid_flush_during_shutdown), so a deleted key does not come back and the reopened
+    /// database holds every acknowledged write.
+    @Test func closeFlushesWritesMadeWithoutTheLog() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let db = try Database(path: path)
+            try db.put(b("k"), b("v1"))
+            try db.delete(b("k"), options: WriteOptions(disableWAL: true))
+            try db.put(b("u"), b("unlogged"), options: WriteOptions(disableWAL: true))
+            try db.put(b("x"), b("1"), options: WriteOptions(sync: true))
+            try db.close()
+            let again = try Database(path: path)
+            #expect(try again.get(b("k")) == nil)
+            #expect(try again.get(b("u")) == b("unlogged"))
+            #expect(try again.get(b("x")) == b("1"))
+            try again.close()
+        }
+    }
+
+    /// When that flush fails, `close` still closes (the LOCK is released) and says so with
+    /// `.readOnly` naming what was lost, instead of returning as if nothing happened.
+    @Test func closeReportsAFailedFlushOfUnloggedWrites() throws {
+        try withTemporaryDirectory { dir in
+            let (path, fs, options, db) = try openWithFaultInjection(dir)
+            try db.put(b("a"), b("logged"))
+            try db.put(b("b"), b("unlogged"), options: WriteOptions(disableWAL: true))
+            fs.inject(.init(.append, pathContains: ".sst",
+                            error: .noSpace(file: ".sst", message: "injected"), times: nil))
+            do {
+                try db.close()
+                Issue.record("close reported success though the unlogged write was not flushed")
+            } catch SedimentError.readOnly(let message) {
+                #expect(message.contains("disableWAL"), "\(message)")
+            }
+            fs.clearFaults()
+            let again = try Database(path: path, options: options)
+            #expect(try again.get(b("a")) == b("logged"))
+            try again.close()
         }
     }
 
