@@ -112,7 +112,8 @@ extension DatabaseCore {
         // Sequence numbers left before the 56 bits of an internal key run out (lastSequence is
         // at most maxSequenceNumber: the MANIFEST's and the logs' are checked at open).
         let numbersLeft = maxSequenceNumber - state.lastSequence
-        if failure == nil, !isFlushRequest, me.operationCount > numbersLeft {
+        // None left refuses even an empty batch: its record would carry sequence 2^56.
+        if failure == nil, !isFlushRequest, numbersLeft == 0 || me.operationCount > numbersLeft {
             failure = .notSupported(feature: "a write past the largest sequence number 2^56 - 1 "
                                     + "(the last one used is \(state.lastSequence))", file: path)
         }
@@ -165,7 +166,7 @@ extension DatabaseCore {
                 failure = .io(file: path, errno: 0, message: "\(error)")
             }
             monitor.lock()
-            if me.disableWAL { state.unloggedWrites = true }
+            if me.disableWAL && combined.count > 0 { state.memHasUnloggedWrites = true }
             if let failure, logFailed, state.backgroundError == nil {
                 state.backgroundError = failure
             }
@@ -230,7 +231,9 @@ extension DatabaseCore {
             }
             if state.shuttingDown || (state.closed && !closing) { throw SedimentError.closed }
             let level0 = versions.current.files(at: 0).count
-            let stallsApply = !options.disableAutoCompactions && state.manualCompactions == 0
+            // close()'s switch waits only for a free write buffer (flushes), never for
+            // compactions: those may keep failing (.noSpace is retried) with nothing to flush.
+            let stallsApply = !closing && !options.disableAutoCompactions && state.manualCompactions == 0
             if stallsApply && !delayed && level0 >= options.level0SlowdownWritesTrigger {
                 // Slow down every write (not only memtable switches), as LevelDB and RocksDB do:
                 // give compaction 1 ms of this writer's time, once per write.
@@ -276,7 +279,9 @@ extension DatabaseCore {
             let number = versions.newFileNumber()
             let newLog = try WriteAheadLog.create(fileSystem: fileSystem, directory: path, number: number)
             if let old = state.log {
-                state.imms.append(ImmutableMemTable(table: state.mem, logNumber: old.number))
+                state.imms.append(ImmutableMemTable(table: state.mem, logNumber: old.number,
+                                                    hasUnloggedWrites: state.memHasUnloggedWrites))
+                state.memHasUnloggedWrites = false
                 try? old.close()
             }
             state.log = newLog

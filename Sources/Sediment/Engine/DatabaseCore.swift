@@ -195,9 +195,9 @@ final class DatabaseCore: @unchecked Sendable {
     }
 
     /// Waits for in-flight writes and for a `compactRange` running on another thread to finish
-    /// its current step, flushes when writes made with `disableWAL` may sit in a memtable (as
-    /// RocksDB does unless `avoid_flush_during_shutdown`), stops background work, closes the log
-    /// and releases the lock. Otherwise nothing is flushed: the memtables' writes are in their
+    /// its current step, flushes the memtables that hold writes made with `disableWAL` (as
+    /// RocksDB does unless `avoid_flush_during_shutdown`; no compaction is waited for), stops
+    /// background work, closes the log and releases the lock. Otherwise nothing is flushed: the memtables' writes are in their
     /// logs and are replayed on reopen. A second caller returns when the first has finished.
     /// - Throws: the log's close error; or, when that flush fails (or cannot run after a
     ///   background error), its error: the database still closes, and the `disableWAL` writes
@@ -219,7 +219,9 @@ final class DatabaseCore: @unchecked Sendable {
             // job: that must happen before the MANIFEST closes and the LOCK is released, or it
             // would write them with no lock held (a reopened database beside it).
             while state.manualCompactions > 0 { monitor.wait(for: .progress) }
-            if state.unloggedWrites { flushError = flushForClose() }
+            if state.memHasUnloggedWrites || state.imms.contains(where: \.hasUnloggedWrites) {
+                flushError = flushForClose()
+            }
             state.shuttingDown = true
             monitor.broadcastAll()
             let t = background
@@ -241,18 +243,21 @@ final class DatabaseCore: @unchecked Sendable {
                 monitor.broadcast(.progress)
             }
         }
-        try log?.close()
-        if let flushError { throw flushError }
+        var logError: (any Error)? = nil
+        do { try log?.close() } catch { logError = error }
+        if let flushError { throw flushError }   // lost writes matter more than the log's close
+        if let logError { throw logError }
     }
 
-    /// `close()`'s flush of writes no log holds: switches out the memtable and waits until every
-    /// memtable is in a level-0 table. - Returns: the error that stopped it, if any.
+    /// `close()`'s flush of writes no log holds: switches out the memtable when it holds some,
+    /// and waits until no memtable holding some is left unflushed (flushes go oldest first).
+    /// - Returns: the error that stopped it, if any.
     /// - Precondition: `monitor` is held, `state.closed` is set and the writer queue is empty.
     private func flushForClose() -> SedimentError? {
         let lost = "writes made with disableWAL were not flushed and are lost"
         do {
-            try makeRoomForWrite(force: true, closing: true)
-            while !state.imms.isEmpty {
+            if state.memHasUnloggedWrites { try makeRoomForWrite(force: true, closing: true) }
+            while state.imms.contains(where: \.hasUnloggedWrites) {
                 if let error = state.backgroundError { throw SedimentError.readOnly(message: error.description) }
                 monitor.wait(for: .progress)
             }

@@ -7,6 +7,8 @@
 struct ImmutableMemTable {
     let table: MemTable
     let logNumber: UInt64
+    /// It holds writes made with `disableWAL`, which no log holds: `close()` waits for its flush.
+    var hasUnloggedWrites = false
 }
 
 /// One put or delete that `Database.put`/`delete` hands to the write path without a batch of
@@ -140,9 +142,10 @@ struct DatabaseState {
     var pendingOutputs: Set<UInt64> = []
     /// Set by `close()`: new calls throw `.closed`.
     var closed = false
-    /// Set once a write made with `disableWAL` has reached a memtable (RocksDB's
-    /// `has_unpersisted_data_`): `close()` then flushes, since no log holds those writes.
-    var unloggedWrites = false
+    /// `mem` holds writes made with `disableWAL` (RocksDB's `has_unpersisted_data_`, per
+    /// memtable here): `close()` flushes it, since no log holds those writes. Passed on to
+    /// `ImmutableMemTable.hasUnloggedWrites` when `mem` is switched out.
+    var memHasUnloggedWrites = false
     /// Set by `close()`: the background thread exits at its next check.
     var shuttingDown = false
     /// Set when `close` has closed the MANIFEST and released the lock (a second `close` waits

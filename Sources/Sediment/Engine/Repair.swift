@@ -11,10 +11,13 @@
 //     to `lost/`.
 //  4. All tables go to level 0, where reads stop at the first table (newest largest sequence
 //     first) holding a key. That is right only when every two tables with overlapping key ranges
-//     also have disjoint sequence ranges; tables from deeper levels of a compacted tree often do
-//     not. Then every table is merged into new tables with disjoint key ranges (every version
-//     is kept but exact duplicates), and the originals go to `lost/` afterwards.
-//  5. A brand-new MANIFEST (all tables at level 0; last sequence the largest seen, counting also
+//     also have disjoint sequence ranges; and RocksDB opens the result only when level 0 also
+//     passes its own check (VersionBuilder's, on by default: newest first, each table's
+//     smallest sequence above the next older one's). Tables from deeper levels of a compacted
+//     tree often fail one or the other. Then every table is merged into new tables with
+//     disjoint key ranges (every version is kept but exact duplicates) on the last level, where
+//     a full compaction would leave them, and the originals go to `lost/` afterwards.
+//  5. A brand-new MANIFEST (the tables at level 0, or the merged ones on the last; last sequence the largest seen, counting also
 //     what every MANIFEST (here and in `lost/`) recorded and every log and table in `lost/`
 //     holds, so a later salvage never shadows a newer write; log number a fresh, unused number,
 //     so no log is replayed; next file number past everything) and CURRENT.
@@ -134,7 +137,8 @@ private final class Repairer {
         edit.prevLogNumber = 0
         edit.nextFileNumber = nextNumber
         edit.lastSequence = maxSequence
-        for f in files { edit.addFile(level: 0, f) }
+        let level = replaced.isEmpty ? 0 : options.numLevels - 1
+        for f in files { edit.addFile(level: level, f) }
         let versions = VersionSet(path: path, fileSystem: fs, options: options)
         try versions.writeFreshManifest(edit, manifestNumber: manifestNumber)
 
@@ -262,9 +266,26 @@ private final class Repairer {
     }
 
     /// True when level 0's first-hit rule reads `files` correctly: every two tables whose user-key
-    /// ranges overlap have disjoint sequence ranges (Version+Invariants' rule 3).
+    /// ranges overlap have disjoint sequence ranges (Version+Invariants' rule 3); and when RocksDB
+    /// accepts them on level 0 (`VersionBuilder::CheckConsistencyDetails` in 7.8): ordered newest
+    /// first (largest sequence, then smallest, then number, descending), each table's smallest
+    /// sequence is above the next older table's, unless that older one holds one sequence
+    /// number (RocksDB takes it for an ingested table), below the newer's largest or 0.
     static func levelZeroOrderIsSafe(_ files: [FileMetadata]) -> Bool {
-        Version(levels: [files]).invariantViolations().isEmpty
+        guard Version(levels: [files]).invariantViolations().isEmpty else { return false }
+        let newestFirst = files.sorted { a, b in
+            if a.largestSequence != b.largestSequence { return a.largestSequence > b.largestSequence }
+            if a.smallestSequence != b.smallestSequence { return a.smallestSequence > b.smallestSequence }
+            return a.number > b.number
+        }
+        for (newer, older) in zip(newestFirst, newestFirst.dropFirst()) {
+            if older.smallestSequence == older.largestSequence {
+                guard older.smallestSequence < newer.largestSequence || older.smallestSequence == 0 else { return false }
+            } else if newer.smallestSequence <= older.smallestSequence {
+                return false
+            }
+        }
+        return true
     }
 
     /// Merges every entry of `files` into new tables with disjoint user-key ranges, cut near

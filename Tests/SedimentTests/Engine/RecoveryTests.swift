@@ -1,6 +1,8 @@
 // RecoveryTests: damaged logs in every WALRecoveryMode, power loss (drop-unsynced), and log
 // write failures turning the database read-only without losing acknowledged writes.
 import Testing
+import Glibc
+import Synchronization
 @testable import Sediment
 import SedimentTestSupport
 
@@ -63,9 +65,14 @@ import SedimentTestSupport
             #expect(try db.get(b("x")) == nil)
             try db.put(b("last"), b("fits"))
             #expect(throws: SedimentError.self) { try db.put(b("y"), b("2")) }
+            // None left: even an empty synced batch (a barrier) is refused; its record would
+            // carry sequence 2^56, which the next open rejects as damage.
+            #expect(throws: SedimentError.self) { try db.write(WriteBatch(), options: WriteOptions(sync: true)) }
             #expect(try db.get(b("key9")) == b("newer"))
             try db.close()
-            let again = try Database(path: path)
+            var strict = Options()
+            strict.walRecoveryMode = .absoluteConsistency
+            let again = try Database(path: path, options: strict)
             #expect(try again.get(b("key9")) == b("newer"))
             #expect(try again.get(b("last")) == b("fits"))
             #expect(try again.get(b("x")) == nil)
@@ -386,6 +393,78 @@ import SedimentTestSupport
             fs.clearFaults()
             let again = try Database(path: path, options: options)
             #expect(try again.get(b("a")) == b("logged"))
+            try again.close()
+        }
+    }
+
+    /// `close()` after a `disableWAL` write that a flush already put in a table, with level 0 at
+    /// the stop trigger and every compaction failing with `.noSpace` (retried, no background
+    /// error): nothing is left to flush, so close returns at once, as without the write (it
+    /// used to wait on the stop trigger until a compaction succeeded, forever here).
+    /// - Returns: seconds close took, capped near 5 (the faults are then cleared).
+    func closeTimeWithLevel0Stopped(unlogged: Bool) throws -> Double {
+        try withTemporaryDirectory { dir in
+            let fs = FaultInjectionFileSystem()
+            var o = Options()
+            o.fileSystem = fs
+            o.level0FileNumCompactionTrigger = 2
+            o.level0SlowdownWritesTrigger = 3
+            o.level0StopWritesTrigger = 3
+            let db = try Database(path: dir + "/db", options: o)
+            fs.inject(.init(.openForReading, pathContains: ".sst", error: .noSpace(file: ".sst", message: "injected"), times: nil))
+            try db.put(b("k0"), b("v"), options: WriteOptions(disableWAL: unlogged))
+            try db.flush()
+            for i in 1...2 {
+                try db.put(b("k\(i)"), b("v"))
+                try db.flush()
+            }
+            #expect(db.property("sediment.num-files-at-level0") == "3")
+            let done = Atomic<Bool>(false)
+            let start = Clock.nanoseconds()
+            let took = Atomic<Int>(0)
+            runConcurrently(threads: 2) { i in
+                if i == 0 {
+                    #expect(throws: Never.self) { try db.close() }
+                    took.store(Int(Clock.nanoseconds() - start), ordering: .relaxed)
+                    done.store(true, ordering: .releasing)
+                } else {
+                    var waited = 0
+                    while !done.load(ordering: .acquiring) && waited < 50 {
+                        usleep(100_000)
+                        waited += 1
+                    }
+                    fs.clearFaults()
+                }
+            }
+            return Double(took.load(ordering: .relaxed)) / 1e9
+        }
+    }
+
+    @Test func closeDoesNotWaitForCompactionsWhenNothingUnloggedIsLeft() throws {
+        #expect(try closeTimeWithLevel0Stopped(unlogged: false) < 2)
+        #expect(try closeTimeWithLevel0Stopped(unlogged: true) < 2, "close waited on the level-0 stop trigger with nothing to flush")
+    }
+
+    /// A `disableWAL` write already flushed, then a background error: `close()` has nothing
+    /// unlogged to lose and does not claim it did.
+    @Test func closeAfterFlushedUnloggedWritesAndABackgroundErrorClaimsNoLoss() throws {
+        try withTemporaryDirectory { dir in
+            let fs = FaultInjectionFileSystem()
+            var o = Options()
+            o.fileSystem = fs
+            o.level0FileNumCompactionTrigger = 2
+            let path = dir + "/db"
+            let db = try Database(path: path, options: o)
+            fs.inject(.init(.openForReading, pathContains: ".sst", error: .io(file: ".sst", errno: 5, message: "injected"), times: 1))
+            try db.put(b("u"), b("unlogged"), options: WriteOptions(disableWAL: true))
+            try db.flush()
+            try db.put(b("x"), b("1"))
+            try db.flush()
+            #expect(throws: SedimentError.self) { try db.waitForCompactions() }
+            #expect(throws: Never.self) { try db.close() }
+            fs.clearFaults()
+            let again = try Database(path: path, options: o)
+            #expect(try again.get(b("u")) == b("unlogged"))
             try again.close()
         }
     }

@@ -123,14 +123,32 @@ enum FuzzTarget: UInt8, CaseIterable, Sendable {
 
     /// Opens `bytes` as a table, walks it both ways, looks keys up, and verifies checksums.
     static func exerciseTable(_ bytes: [UInt8], verify: Bool) throws {
+        // Half the inputs read through a small block cache that the cursor fills (cached blocks
+        // and the cursor's two block buffers), half straight from the file.
+        let cache = bytes.count & 1 == 0 ? BlockCache(capacityBytes: 16 << 10) : nil
         let table = try TableReader.open(file: FuzzInputFile(path: "fuzz.sst", bytes: bytes), fileSize: UInt64(bytes.count),
-                                         fileNumber: 1, blockCache: nil)
-        let it = table.makeIterator(verifyChecksums: verify, fillCache: false)
+                                         fileNumber: 1, blockCache: cache)
+        let it = table.makeIterator(verifyChecksums: verify, fillCache: cache != nil)
         it.seekToFirst()
         var steps = 0
-        while it.isValid && steps < 10_000 { it.next(); steps += 1 }
+        var seen: [[UInt8]] = []
+        while it.isValid && steps < 10_000 {
+            if steps % 7 == 0 && seen.count < 48 { seen.append(Array(it.key)) }
+            it.next()
+            steps += 1
+        }
         it.seekToLast()
         while it.isValid && steps < 20_000 { it.previous(); steps += 1 }
+        // Seeks to keys the table holds and to keys between them, each followed by steps both
+        // ways (direction switches, the reverse-step cache, restart searches).
+        for (i, key) in seen.enumerated() {
+            var target = key
+            if i & 1 == 1, !target.isEmpty { target[target.count - 1] &+= 1 }
+            target.withUnsafeBytes { i & 2 == 0 ? it.seek($0) : it.seekForPrevious($0) }
+            for step in 0..<6 where it.isValid {
+                if (step + i) % 3 == 0 { it.previous() } else { it.next() }
+            }
+        }
         for k in ["user/00010", "user/00150", "zzz"] {
             _ = try Array(k.utf8).withUnsafeBytes { try table.get(userKey: $0, sequence: .max >> 8, verifyChecksums: verify) }
         }
