@@ -115,8 +115,11 @@ public final class Database: Sendable {
         try core.compactRange(from: from, to: to)
     }
 
-    /// Waits until no flush or compaction is due or running (db_bench's waitforcompaction).
-    /// - Throws: `.closed`, or `.readOnly` after a background error.
+    /// Waits until no flush or compaction is due or running (db_bench's waitforcompaction). A
+    /// compaction that runs out of space is retried in the background; the wait goes on through
+    /// a retry, but not while the disk stays full.
+    /// - Throws: `.closed`; `.readOnly` after a background error; `.noSpace` naming the table
+    ///   when three compactions in a row ran out of space (they are still retried).
     public func waitForCompactions() throws {
         try core.waitForCompactions()
     }

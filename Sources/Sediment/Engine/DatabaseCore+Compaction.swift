@@ -107,6 +107,7 @@ extension DatabaseCore {
             // failed sync, so a reopen may need them; the next open deletes them if unused.
             if let e = installEdit(edit) { return e }
             for n in allocated.numbers { state.pendingOutputs.remove(n) }
+            state.noSpaceCompactionsInARow = 0
             state.compactionCursors[c.level] = c.inputs.map(\.largest).max { compareInternalKeys($0, $1) < 0 }
             var s = state.stats.levels[c.outputLevel]
             s.compactions += 1
@@ -131,6 +132,8 @@ extension DatabaseCore {
                 // Out of space: try again later rather than stopping writes.
                 state.compactionRetryAfter = Clock.nanoseconds() + 1_000_000_000
                 state.stats.compactionRetries += 1
+                state.noSpaceCompactionsInARow += 1
+                state.lastNoSpaceError = e
             } else {
                 state.backgroundError = e
             }
@@ -244,10 +247,19 @@ extension DatabaseCore {
         }
     }
 
+    /// Compactions in a row that may run out of space before `waitForCompactions` gives up
+    /// (each retry comes about a second after the last failure).
+    static let noSpaceFailuresBeforeWaitEnds = 3
+
     /// Waits until no flush or compaction is due or running, then deletes obsolete tables that
-    /// readers no longer hold.
+    /// readers no longer hold. A compaction that runs out of space is retried in the background;
+    /// the wait goes on through a retry, but ends when one fails during it and makes
+    /// `noSpaceFailuresBeforeWaitEnds` in a row.
+    /// - Throws: `.closed`; `.readOnly` after a background error; `.noSpace` naming the table
+    ///   when compactions keep running out of space (they are still retried).
     func waitForCompactions() throws {
         try monitor.withLock {
+            let retriesBefore = state.stats.compactionRetries
             while true {
                 try checkOpen()
                 if let e = state.backgroundError { throw SedimentError.readOnly(message: e.description) }
@@ -259,6 +271,11 @@ extension DatabaseCore {
                     // Tables that cursors held while compactions replaced them go now.
                     deleteObsoleteFiles()
                     return
+                }
+                // Out of space again during this wait, after enough tries: the disk stays full.
+                if due, state.noSpaceCompactionsInARow >= DatabaseCore.noSpaceFailuresBeforeWaitEnds,
+                   state.stats.compactionRetries > retriesBefore, let e = state.lastNoSpaceError {
+                    throw e
                 }
                 monitor.wait(for: .progress, nanoseconds: 50_000_000)
             }

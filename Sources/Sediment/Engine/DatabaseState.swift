@@ -164,6 +164,10 @@ struct DatabaseState {
     var compactionCursors: [Int: [UInt8]] = [:]
     /// After a compaction ran out of space: no automatic compaction before this time.
     var compactionRetryAfter: UInt64 = 0
+    /// Compactions in a row that ran out of space (reset by one that succeeds), and the last
+    /// such error: `waitForCompactions` throws it rather than wait for a disk that stays full.
+    var noSpaceCompactionsInARow = 0
+    var lastNoSpaceError: SedimentError?
     /// Every Version installed while open; those still referenced keep their tables on disk.
     var versionsSeen: [WeakVersion] = []
 }

@@ -97,4 +97,32 @@ import SedimentTestSupport
             try db.close()
         }
     }
+
+    /// A disk that stays full: `waitForCompactions` throws `.noSpace` after three failed tries
+    /// instead of waiting forever; writes and reads go on; once space is back the retry succeeds
+    /// and the next wait returns.
+    @Test func waitingForCompactionsOnAFullDiskEndsWithNoSpace() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let fs = FaultInjectionFileSystem()
+            try buildLevel0(path, fs)
+            fs.inject(.init(.append, pathContains: ".sst", error: .noSpace(file: "injected.sst", message: "injected ENOSPC"), times: nil))
+            let db = try Database(path: path, options: options(fs, auto: true))
+            do {
+                try db.waitForCompactions()
+                Issue.record("waitForCompactions returned while every compaction ran out of space")
+            } catch SedimentError.noSpace(let file, _) {
+                #expect(file == "injected.sst")
+            }
+            #expect((db.property("sediment.stats") ?? "").contains(" 3 retries after no space"))
+            #expect(db.property("sediment.background-errors") == "0")
+            try db.put(b("during"), b("full disk"))
+            #expect(try db.get(b("during")) == b("full disk"))
+            fs.clearFaults()
+            try db.waitForCompactions()
+            #expect(db.property("sediment.num-files-at-level0") == "0")
+            for i in stride(from: 0, to: keys, by: 7) { #expect(try db.get(testKey(i)) == testValue(i, round: 4)) }
+            try db.close()
+        }
+    }
 }
