@@ -142,8 +142,12 @@ final class DatabaseCore: @unchecked Sendable {
     /// described (a crash mid-append, or a damaged MANIFEST): move them to `lost/` (RocksDB's
     /// RepairDB convention) instead of deleting them, so nothing is destroyed on a guess. Runs
     /// before recovery writes a new MANIFEST, which no longer shows the torn tail. The last
-    /// sequence is first raised past every entry they hold, and recorded, as for logs moved by
-    /// `.pointInTime` recovery (DESIGN.md §8): salvaging them later never shadows a newer write.
+    /// sequence is raised past every entry of those tables and of the tables already in `lost/`
+    /// (an earlier open may have moved some and stopped before its edit), so that salvaging them
+    /// later never shadows a newer write (DESIGN.md §8 rule 4). Recovery's edit records it; until
+    /// then the MANIFEST keeps its torn tail, so an open that stops anywhere in between (a
+    /// failed move, a crash, moves undone by power loss) is repeated whole by the next one:
+    /// no edit may be written here, or the next open would delete the tables as obsolete.
     /// - Throws: the file system's error when a table cannot be read or moved (the open fails
     ///   and the table stays where it is; the next open tries again).
     private static func moveUnreferencedTablesToLost(_ versions: VersionSet, _ fs: any FileSystem, _ path: String) throws {
@@ -152,17 +156,19 @@ final class DatabaseCore: @unchecked Sendable {
             guard let (kind, number) = FileNames.parse($0) else { return false }
             return kind == .table && !live.contains(number)
         }
-        guard !names.isEmpty else { return }
         var highest = versions.lastSequence
         for name in names {
             if let s = try Recovery.highestSequence(inTable: path + "/" + name, fileSystem: fs) { highest = max(highest, s) }
         }
-        if highest > versions.lastSequence {
-            versions.lastSequence = highest
-            try versions.logAndApply(VersionEdit())
+        let lost = LostFiles.path(in: path)
+        if fs.isDirectory(lost) {
+            for name in try fs.children(of: lost) where FileNames.parse(name)?.kind == .table {
+                if let s = try Recovery.highestSequence(inTable: lost + "/" + name, fileSystem: fs) { highest = max(highest, s) }
+            }
         }
         for name in names { try LostFiles.move(name, from: path, fileSystem: fs) }
-        try LostFiles.syncMoves(in: path, fileSystem: fs)
+        if !names.isEmpty { try LostFiles.syncMoves(in: path, fileSystem: fs) }
+        versions.lastSequence = highest
     }
 
     /// Refuses to create a new database over the files of one whose CURRENT is gone: creating

@@ -33,10 +33,12 @@ enum FileKind: Sendable, Hashable {
 
 /// Builds and parses the names of database files.
 enum FileNames {
-    /// The largest file number Sediment accepts, in a name or a MANIFEST: `Int64.max`. Larger
-    /// numbers (which RocksDB never hands out) would overflow the next-file-number arithmetic;
-    /// a name carrying one is not a database file, a MANIFEST field carrying one is corruption.
-    static let maxNumber = UInt64(Int64.max)
+    /// The largest file number Sediment accepts, in a name or a MANIFEST: `Int64.max - 2^32`.
+    /// Larger numbers (which RocksDB never hands out) would let the counter hand out numbers
+    /// past `Int64.max`, whose names do not parse back (a MANIFEST CURRENT cannot name, logs
+    /// replay skips); the 2^32 numbers between are headroom no database uses up. A name
+    /// carrying a larger one is not a database file, a MANIFEST field carrying one is corruption.
+    static let maxNumber = UInt64(Int64.max) - (1 << 32)
 
     /// `number` in decimal, zero-padded to six digits.
     static func padded(_ number: UInt64) -> String {

@@ -54,8 +54,22 @@ private struct VersionEditDecoder {
                 throw SedimentError.notSupported(feature: "column families other than default", file: file)
             case VersionEditTag.inAtomicGroup:
                 throw SedimentError.notSupported(feature: "atomic groups", file: file)
-            case VersionEditTag.blobFileAddition, VersionEditTag.blobFileGarbage:
+            case VersionEditTag.blobFileAddition, VersionEditTag.blobFileGarbage,
+                 VersionEditTag.blobFileAdditionDeprecated, VersionEditTag.blobFileGarbageDeprecated:
                 throw SedimentError.notSupported(feature: "blob files", file: file)
+            case VersionEditTag.walAddition:
+                // A log number, then tagged fields to the terminator (RocksDB's WalAddition);
+                // WAL tracking is only verified by RocksDB, so the record is read and dropped.
+                _ = try varint64("WAL addition log number")
+                fields: while true {
+                    switch try varint32("WAL addition field") {
+                    case 1: break fields
+                    case 2: _ = try varint64("WAL synced size")
+                    case let other: throw corrupt("unknown WAL addition field \(other)")
+                    }
+                }
+            case VersionEditTag.walDeletion:
+                _ = try varint64("WAL deletion log number")
             case VersionEditTag.dbID:
                 edit.dbID = String(decoding: try lengthPrefixed("DB id"), as: UTF8.self)
             case let other where other & VersionEditTag.safeIgnoreMask != 0:

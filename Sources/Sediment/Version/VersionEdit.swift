@@ -149,6 +149,14 @@ enum VersionEditTag {
     static let safeIgnoreMask: UInt32 = 1 << 13
     /// The DB id (safe to ignore).
     static let dbID: UInt32 = safeIgnoreMask + 1
+    /// RocksDB 6.x blob file records (`kBlobFileAddition_DEPRECATED`, `_Garbage_`): in the
+    /// ignorable range but NOT length-prefixed.
+    static let blobFileAdditionDeprecated: UInt32 = safeIgnoreMask + 2
+    static let blobFileGarbageDeprecated: UInt32 = safeIgnoreMask + 3
+    /// RocksDB 6.x WAL tracking (`kWalAddition`, `kWalDeletion`): in the ignorable range but
+    /// NOT length-prefixed; their "2" successors (8199, 8200) are.
+    static let walAddition: UInt32 = safeIgnoreMask + 4
+    static let walDeletion: UInt32 = safeIgnoreMask + 5
 }
 
 /// RocksDB's NewFile4 custom field tags (db/version_edit.h `NewFileCustomTag`).

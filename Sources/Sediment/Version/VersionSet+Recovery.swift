@@ -44,7 +44,9 @@ extension VersionSet {
             } catch let SedimentError.invalidArgument(message) {
                 throw SedimentError.corruption(file: name, offset: Int64(reader.lastRecordEndOffset), message: message)
             }
-            if let n = edit.logNumber { log = n }
+            // The largest, as RocksDB (which warns "Log numbers in records NOT monotonically
+            // increasing"): a log number going back would replay logs already in tables.
+            if let n = edit.logNumber { log = max(log ?? 0, n) }
             if let n = edit.prevLogNumber { prevLog = n }
             if let n = edit.nextFileNumber { next = n }
             if let n = edit.lastSequence { last = n }

@@ -381,6 +381,26 @@ import SedimentTestSupport
         }
     }
 
+    /// A stray file numbered `Int64.max` is not counted: the numbers handed out after it would
+    /// pass `Int64.max`, and a MANIFEST so numbered cannot be named by CURRENT (the next open
+    /// failed). Such a number is above `FileNames.maxNumber`, so the file is left alone.
+    @Test func aStrayFileAtTheLargestNumberDoesNotExhaustTheCounter() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let fs = PosixFileSystem()
+            try Database(path: path).close()
+            try fs.writeWholeFile(path + "/9223372036854775807.log", [])
+            let db = try Database(path: path)
+            try db.put(b("a"), b("1"))
+            try db.flush()
+            try db.close()
+            let again = try Database(path: path)
+            #expect(try again.get(b("a")) == b("1"))
+            try again.close()
+            #expect(fs.fileExists(path + "/9223372036854775807.log"))
+        }
+    }
+
     @Test func oversizedKeysAndBlockSizesAreRefusedWithNothingWritten() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/db"

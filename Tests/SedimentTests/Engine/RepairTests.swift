@@ -332,6 +332,45 @@ import SedimentTestSupport
         }
     }
 
+    /// An open after a torn MANIFEST tail that fails while moving the unreferenced tables to
+    /// lost/ leaves the tail torn, so the next open moves them again (it used to record a
+    /// sequence-raising edit first: that new MANIFEST had no torn tail, and the next open
+    /// deleted the tables, the only copy of a flush whose log was gone, as obsolete).
+    @Test func aFailedMoveAfterATornManifestIsRetriedNotDeleted() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            do {
+                let db = try Database(path: path, options: quiet)
+                try db.put(b("x"), b("1"))
+                try db.put(b("a"), b("old"))
+                try db.flush()
+                try db.close()
+            }
+            let current = String(decoding: try fs.readWholeFile(path + "/CURRENT").dropLast(), as: UTF8.self)
+            var manifest = try fs.readWholeFile(path + "/" + current)
+            manifest.removeLast()
+            try fs.writeWholeFile(path + "/" + current, manifest)
+            let faulty = FaultInjectionFileSystem()
+            faulty.inject(.init(.rename, pathContains: ".sst", error: .io(file: ".sst", errno: 5, message: "injected"), times: nil))
+            var o = quiet
+            o.fileSystem = faulty
+            #expect(throws: SedimentError.self) { try Database(path: path, options: o) }
+            do {
+                let db = try Database(path: path, options: quiet)
+                #expect(try names(path + "/lost").contains { $0.hasSuffix(".sst") }, "the table was deleted")
+                try db.put(b("a"), b("NEW"), options: WriteOptions(sync: true))
+                try db.close()
+            }
+            for name in try names(path + "/lost") where name.hasSuffix(".sst") {
+                try fs.rename(path + "/lost/" + name, to: path + "/" + name)
+            }
+            try Database.repair(path: path)
+            let got = try contents(path)
+            #expect(got["a"] == "NEW")
+            #expect(got["x"] == "1")
+        }
+    }
+
     @Test func openDatabaseIsLocked() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/db"

@@ -166,4 +166,23 @@ func tableFile(_ number: UInt64, _ lo: String, _ hi: String, seqs: ClosedRange<U
             #expect(thrown == .notSupported(feature: feature, file: file))
         }
     }
+
+    /// RocksDB 6.x's WAL-tracking records (tags 8196 and 8197) sit in the ignorable range but
+    /// carry no length prefix: they are read field by field, not skipped by a length (which
+    /// misread the rest of the edit); its deprecated blob records (8194, 8195) are refused.
+    @Test func unprefixedRocksDB6RecordsAreReadByTheirOwnLayout() throws {
+        var bytes: [UInt8] = [0x84, 0x40, 7, 2, 100, 1]           // WalAddition: log 7, synced size 100, end
+        bytes += [0x85, 0x40, 3]                                  // WalDeletion: log 3
+        bytes += [3, 42]                                          // next file number 42
+        bytes += [4, 9]                                           // last sequence 9
+        let e = try VersionEdit.decode(bytes, file: "M")
+        #expect(e.nextFileNumber == 42)
+        #expect(e.lastSequence == 9)
+        for tag: [UInt8] in [[0x82, 0x40], [0x83, 0x40]] {
+            let thrown = #expect(throws: SedimentError.self) { try VersionEdit.decode(tag + [1, 2, 3], file: "M") }
+            #expect(thrown == .notSupported(feature: "blob files", file: "M"))
+        }
+        let unknown = #expect(throws: SedimentError.self) { try VersionEdit.decode([0x84, 0x40, 7, 9], file: "M") }
+        guard case .corruption? = unknown else { Issue.record("got \(String(describing: unknown))"); return }
+    }
 }

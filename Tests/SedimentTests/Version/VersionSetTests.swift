@@ -223,4 +223,27 @@ import SedimentTestSupport
             #expect(thrown == .corruption(file: dir + "/MANIFEST-000004", offset: nil, message: "no next file number entry in the MANIFEST"))
         }
     }
+
+    /// A later edit whose log number is smaller than an earlier one's does not move it back
+    /// (RocksDB keeps the largest too): logs already flushed into tables are not replayed.
+    @Test func logNumberNeverGoesBackwards() throws {
+        try withTemporaryDirectory { dir in
+            let file = try fs.createForWriting(dir + "/MANIFEST-000004")
+            let writer = RecordWriter(file: file)
+            var first = VersionEdit()
+            first.comparator = bytewiseComparatorName
+            first.logNumber = 9
+            first.nextFileNumber = 12
+            first.lastSequence = 100
+            try writer.addRecord(first.encode())
+            var second = VersionEdit()
+            second.logNumber = 5
+            try writer.addRecord(second.encode())
+            try file.close()
+            try fs.writeWholeFile(dir + "/CURRENT", Array("MANIFEST-000004\n".utf8))
+            let vs = open(dir)
+            try vs.recover()
+            #expect(vs.logNumber == 9)
+        }
+    }
 }
