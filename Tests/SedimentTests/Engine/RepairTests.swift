@@ -298,37 +298,48 @@ import SedimentTestSupport
         }
     }
 
+    /// A database whose last MANIFEST edit (the flush of x=1, a=old, whose log is gone) is
+    /// torn: the open moves that flush's table to lost/.
+    func makeTornFlushEdit(_ path: String) throws {
+        let db = try Database(path: path, options: quiet)
+        try db.put(b("x"), b("1"))
+        try db.put(b("a"), b("old"))
+        try db.flush()
+        try db.close()
+        let current = String(decoding: try fs.readWholeFile(path + "/CURRENT").dropLast(), as: UTF8.self)
+        var manifest = try fs.readWholeFile(path + "/" + current)
+        manifest.removeLast()
+        try fs.writeWholeFile(path + "/" + current, manifest)
+    }
+
+    /// Writes a=NEW, moves the tables in lost/ back, repairs: the salvaged a=old must stay older.
+    func expectSalvageKeepsNewerWrite(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let db = try Database(path: path, options: quiet)
+        #expect(try names(path + "/lost").contains { $0.hasSuffix(".sst") }, "the table is not in lost/", sourceLocation: sourceLocation)
+        try db.put(b("a"), b("NEW"), options: WriteOptions(sync: true))
+        try db.close()
+        for name in try names(path + "/lost") where name.hasSuffix(".sst") {
+            try fs.rename(path + "/lost/" + name, to: path + "/" + name)
+        }
+        try Database.repair(path: path)
+        let got = try contents(path)
+        #expect(got["a"] == "NEW", sourceLocation: sourceLocation)
+        #expect(got["x"] == "1", sourceLocation: sourceLocation)
+    }
+
     /// The same after a torn MANIFEST tail: the open that moves the tables no edit names to lost/
     /// first raises the last sequence past their entries, so a salvaged table's old value stays
     /// older than a write made after that open.
     @Test func tablesMovedAfterATornManifestStayOlderThanNewWrites() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/db"
-            do {
-                let db = try Database(path: path, options: quiet)
-                try db.put(b("x"), b("1"))
-                try db.put(b("a"), b("old"))
-                try db.flush()
-                try db.close()
-            }
-            let current = String(decoding: try fs.readWholeFile(path + "/CURRENT").dropLast(), as: UTF8.self)
-            var manifest = try fs.readWholeFile(path + "/" + current)
-            manifest.removeLast()
-            try fs.writeWholeFile(path + "/" + current, manifest)
+            try makeTornFlushEdit(path)
             do {
                 let db = try Database(path: path, options: quiet)
                 #expect(try db.get(b("a")) == nil)
-                #expect(try names(path + "/lost").contains { $0.hasSuffix(".sst") })
-                try db.put(b("a"), b("NEW"), options: WriteOptions(sync: true))
                 try db.close()
             }
-            for name in try names(path + "/lost") where name.hasSuffix(".sst") {
-                try fs.rename(path + "/lost/" + name, to: path + "/" + name)
-            }
-            try Database.repair(path: path)
-            let got = try contents(path)
-            #expect(got["a"] == "NEW")
-            #expect(got["x"] == "1")
+            try expectSalvageKeepsNewerWrite(path)
         }
     }
 
@@ -339,35 +350,13 @@ import SedimentTestSupport
     @Test func aFailedMoveAfterATornManifestIsRetriedNotDeleted() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/db"
-            do {
-                let db = try Database(path: path, options: quiet)
-                try db.put(b("x"), b("1"))
-                try db.put(b("a"), b("old"))
-                try db.flush()
-                try db.close()
-            }
-            let current = String(decoding: try fs.readWholeFile(path + "/CURRENT").dropLast(), as: UTF8.self)
-            var manifest = try fs.readWholeFile(path + "/" + current)
-            manifest.removeLast()
-            try fs.writeWholeFile(path + "/" + current, manifest)
+            try makeTornFlushEdit(path)
             let faulty = FaultInjectionFileSystem()
             faulty.inject(.init(.rename, pathContains: ".sst", error: .io(file: ".sst", errno: 5, message: "injected"), times: nil))
             var o = quiet
             o.fileSystem = faulty
             #expect(throws: SedimentError.self) { try Database(path: path, options: o) }
-            do {
-                let db = try Database(path: path, options: quiet)
-                #expect(try names(path + "/lost").contains { $0.hasSuffix(".sst") }, "the table was deleted")
-                try db.put(b("a"), b("NEW"), options: WriteOptions(sync: true))
-                try db.close()
-            }
-            for name in try names(path + "/lost") where name.hasSuffix(".sst") {
-                try fs.rename(path + "/lost/" + name, to: path + "/" + name)
-            }
-            try Database.repair(path: path)
-            let got = try contents(path)
-            #expect(got["a"] == "NEW")
-            #expect(got["x"] == "1")
+            try expectSalvageKeepsNewerWrite(path)
         }
     }
 
