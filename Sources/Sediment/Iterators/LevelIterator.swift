@@ -12,7 +12,12 @@ final class LevelIterator: InternalIterator {
     // no access to a field overlaps another (no callbacks into self), so the run-time check
     // that class fields otherwise get on every access (swift_beginAccess) is pure cost.
     @exclusivity(unchecked) private var index = -1
-    @exclusivity(unchecked) private var table: TableIterator?
+    @exclusivity(unchecked) private var table: TableIterator? {
+        didSet { tableRef = table.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `table` without ownership, for `advance()`: calling through it makes no retain and
+    /// release per step (DESIGN.md §14 P37). `table` keeps the iterator alive.
+    @exclusivity(unchecked) private var tableRef: Unmanaged<TableIterator>?
     @exclusivity(unchecked) private var savedError: SedimentError?
 
     init(files: [FileMetadata], tableCache: TableCache, verifyChecksums: Bool, fillCache: Bool) {
@@ -121,8 +126,8 @@ final class LevelIterator: InternalIterator {
     }
 
     func advance() -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
-        guard let t = table else { return nil }
-        if let e = t.advance() { return e }
+        guard let t = tableRef else { return nil }
+        if let e = t._withUnsafeGuaranteedRef({ $0.advance() }) { return e }
         skipEmptyForward()
         guard let u = table, u.isValid else { return nil }
         return (u.key, u.value)
