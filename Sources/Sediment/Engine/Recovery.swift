@@ -67,18 +67,11 @@ enum Recovery {
         for number in numbers {
             let logPath = FileNames.log(directory, number)
             let reader = RecordReader(file: try fs.openForReading(logPath), mode: .skipAnyCorruptedRecords)
-            while true {
-                let record: [UInt8]
-                do {
-                    guard let next = try reader.readRecord() else { break }
-                    record = next
-                } catch SedimentError.corruption {
-                    break
-                }
-                guard record.count >= WriteBatch.headerSize else { continue }
+            try reader.forEachSalvagedRecord { record in
+                guard record.count >= WriteBatch.headerSize else { return }
                 let batch = WriteBatch(encoded: record)
                 guard (try? validate(batch, file: logPath, offset: nil)) != nil,
-                      let last = batch.lastSequence else { continue }
+                      let last = batch.lastSequence else { return }
                 highest = max(highest ?? 0, last)
             }
         }

@@ -69,34 +69,9 @@ private final class Repairer {
     }
 
     func repair() throws {
-        var logs: [UInt64] = []
-        var tables: [UInt64] = []
-        var manifests: [String] = []
-        for name in try fs.children(of: path) {
-            guard let (kind, number) = FileNames.parse(name) else { continue }
-            nextNumber = max(nextNumber, number + 1)
-            switch kind {
-            case .log: logs.append(number)
-            case .table: tables.append(number)
-            case .manifest: manifests.append(name)
-            default: break
-            }
-        }
-        var lostLogs: [UInt64] = []
-        var lostTables: [UInt64] = []
-        var lostManifests: [String] = []
-        if fs.isDirectory(lostDirectory) {
-            for name in try fs.children(of: lostDirectory) {
-                guard let (kind, number) = FileNames.parse(name) else { continue }
-                nextNumber = max(nextNumber, number + 1)
-                switch kind {
-                case .log: lostLogs.append(number)
-                case .table: lostTables.append(number)
-                case .manifest: lostManifests.append(name)
-                default: break
-                }
-            }
-        }
+        var (logs, tables, manifests) = try listFiles(in: path)
+        let (lostLogs, lostTables, lostManifests) = fs.isDirectory(lostDirectory)
+            ? try listFiles(in: lostDirectory) : ([], [], [])
         logs.sort()
         tables.sort()
 
@@ -151,6 +126,25 @@ private final class Repairer {
         try? fs.syncDirectory(path)
     }
 
+    /// The logs, tables (by number) and MANIFESTs (by name) in `directory`. Every numbered
+    /// file, whatever its kind, raises `nextNumber` past its number.
+    private func listFiles(in directory: String) throws -> (logs: [UInt64], tables: [UInt64], manifests: [String]) {
+        var logs: [UInt64] = []
+        var tables: [UInt64] = []
+        var manifests: [String] = []
+        for name in try fs.children(of: directory) {
+            guard let (kind, number) = FileNames.parse(name) else { continue }
+            nextNumber = max(nextNumber, number + 1)
+            switch kind {
+            case .log: logs.append(number)
+            case .table: tables.append(number)
+            case .manifest: manifests.append(name)
+            default: break
+            }
+        }
+        return (logs, tables, manifests)
+    }
+
     /// Raises `maxSequence` past what MANIFEST `manifestPath` records: each edit's last sequence
     /// and its tables' largest sequence numbers, for the edits that decode (damage is skipped).
     /// - Throws: `.io`/`.noSpace` from the file system.
@@ -164,15 +158,8 @@ private final class Repairer {
             default: return
             }
         }
-        while true {
-            let record: [UInt8]
-            do {
-                guard let next = try reader.readRecord() else { return }
-                record = next
-            } catch SedimentError.corruption {
-                return
-            }
-            guard let edit = try? VersionEdit.decode(record, file: manifestPath) else { continue }
+        try reader.forEachSalvagedRecord { record in
+            guard let edit = try? VersionEdit.decode(record, file: manifestPath) else { return }
             if let s = edit.lastSequence { maxSequence = max(maxSequence, s) }
             for f in edit.newFiles { maxSequence = max(maxSequence, f.file.largestSequence) }
         }
@@ -197,20 +184,14 @@ private final class Repairer {
             written.append(table)
             mem = MemTable(arenaBlockSize: arenaBlockSize(for: options))
         }
-        while true {
-            let record: [UInt8]?
-            do {
-                record = try reader.readRecord()
-            } catch SedimentError.corruption {
-                break   // damage the reader could not step over: keep what came before
-            }
-            guard let record else { break }
-            guard record.count >= WriteBatch.headerSize else { continue }
+        // Damage the reader cannot step over ends the log: what came before it is kept.
+        try reader.forEachSalvagedRecord { record in
+            guard record.count >= WriteBatch.headerSize else { return }
             let batch = WriteBatch(encoded: record)
             do {
                 try Recovery.validate(batch, file: logPath, offset: nil)
             } catch {
-                continue   // a damaged or unsupported batch is skipped whole
+                return   // a damaged or unsupported batch is skipped whole
             }
             if let last = try Recovery.insert(batch, into: mem, file: logPath) { maxSequence = max(maxSequence, last) }
             if mem.isFull(writeBufferSize: options.writeBufferSize) { try flush() }

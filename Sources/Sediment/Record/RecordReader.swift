@@ -290,3 +290,23 @@ final class RecordReader {
         position = 0
     }
 }
+
+extension RecordReader {
+    /// Calls `body` with each record in turn, for salvage (repair, raising the last sequence
+    /// past logs and MANIFESTs that may be damaged): a `.corruption` the reader's mode does not
+    /// step over ends the walk quietly, keeping what came before it.
+    /// - Throws: errors other than `.corruption` from `readRecord` (I/O, `.notSupported`), and
+    ///   whatever `body` throws.
+    func forEachSalvagedRecord(_ body: ([UInt8]) throws -> Void) throws {
+        while true {
+            let record: [UInt8]
+            do {
+                guard let next = try readRecord() else { return }
+                record = next
+            } catch SedimentError.corruption {
+                return
+            }
+            try body(record)
+        }
+    }
+}
