@@ -12,4 +12,4 @@ swift test --sanitize=thread --scratch-path .build-tsan --filter 'Concurrency|Da
 LSAN_OPTIONS="suppressions=$PWD/Tests/lsan-suppressions.txt" \
 SEDIMENT_CRASH_ROUNDS=10 SEDIMENT_POWERLOSS_CYCLES=100 SEDIMENT_CORRUPTION_FLIPS=40 \
     swift test --sanitize=address --scratch-path .build-asan \
-    --filter 'Concurrency|CrashTests|PowerLossTests|CorruptionTests|FaultInjectionTests|RecoveryTests|RepairTests'
+    --filter 'Concurrency|CrashTests|PowerLossTests|CorruptionTests|FaultInjectionTests|RecoveryTests|RepairTests|LevelIteratorTests|MergingIteratorTests|BlockCursorTests|TableHarnessTests|TableBlockReadTests'

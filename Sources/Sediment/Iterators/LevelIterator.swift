@@ -16,7 +16,8 @@ final class LevelIterator: InternalIterator {
         didSet { tableRef = table.map { Unmanaged.passUnretained($0) } }
     }
     /// `table` without ownership, for `advance()`: calling through it makes no retain and
-    /// release per step (DESIGN.md §14 P37). `table` keeps the iterator alive.
+    /// release per step (DESIGN.md §14 P37). `table` keeps the iterator alive. `didSet` keeps
+    /// the two in step; it does not run in `init`, so `init` must never set `table`.
     @exclusivity(unchecked) private var tableRef: Unmanaged<TableIterator>?
     @exclusivity(unchecked) private var savedError: SedimentError?
 
@@ -126,6 +127,8 @@ final class LevelIterator: InternalIterator {
     }
 
     func advance() -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
+        assert(tableRef?.toOpaque() == table.map { Unmanaged.passUnretained($0).toOpaque() },
+               "LevelIterator.tableRef out of step with table")
         guard let t = tableRef else { return nil }
         if let e = t._withUnsafeGuaranteedRef({ $0.advance() }) { return e }
         skipEmptyForward()
