@@ -77,6 +77,9 @@ package struct BenchStats: Sendable {
 
     /// Restarts the clocks (after the threads are all ready).
     mutating func start() {
+        // RocksDB's Stats::Start: the first progress report comes at --stats_interval ops when
+        // it is set, else at 100.
+        nextReport = statsInterval > 0 ? statsInterval : 100
         startMicros = nowMicros()
         finishMicros = startMicros
         lastOpFinishNanos = nowNanos()
@@ -87,6 +90,12 @@ package struct BenchStats: Sendable {
     mutating func stop() {
         finishMicros = nowMicros()
         seconds = Double(finishMicros - startMicros) * 1e-6
+    }
+
+    /// Moves the next report `statsInterval` ops on (saturating: a huge interval never wraps).
+    private mutating func advanceReport() {
+        let (sum, overflow) = nextReport.addingReportingOverflow(statsInterval)
+        nextReport = overflow ? .max : sum
     }
 
     /// Counts `count` finished operations (FinishedOps).
@@ -112,7 +121,7 @@ package struct BenchStats: Sendable {
         let now = nowMicros()
         let sinceLast = now - lastReportFinish
         if statsIntervalSeconds > 0 && sinceLast < statsIntervalSeconds * 1_000_000 {
-            nextReport += statsInterval
+            advanceReport()
             return
         }
         let interval = done - lastReportDone
@@ -122,7 +131,7 @@ package struct BenchStats: Sendable {
             + "(\(fixed(Double(sinceLast) / 1e6, 6)),\(fixed(Double(now - startMicros) / 1e6, 6))) seconds"
         writeAll(fd: 2, line + "\n")
         if threadID == 0, let stats = intervalStats?() { writeAll(fd: 2, stats + "\n") }
-        nextReport += statsInterval
+        advanceReport()
         lastReportFinish = now
         lastReportDone = done
     }

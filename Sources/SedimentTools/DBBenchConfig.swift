@@ -84,6 +84,18 @@ package struct DBBenchConfig: Sendable {
         "cache_high_pri_pool_ratio", "compressed_cache_size", "row_cache_size",
     ]
 
+    /// The boolean flags, Sediment's and the ignored ones RocksDB declares bool: bare they are
+    /// true, `--noname` false, and they never take the next argument as their value.
+    static let booleanFlags: Set<String> = [
+        "use_existing_db", "disable_seek_compaction", "sync", "disable_wal", "histogram", "statistics",
+        "verify_checksum", "stats_per_interval", "progress_reports",
+        "cache_index_and_filter_blocks", "use_direct_reads", "use_direct_io_for_flush_and_compaction",
+        "mmap_read", "mmap_write", "pin_l0_filter_and_index_blocks_in_cache", "enable_pipelined_write",
+        "allow_concurrent_memtable_write", "optimize_filters_for_hits", "level_compaction_dynamic_level_bytes",
+        "use_existing_keys", "partition_index_and_filters", "enable_index_compression", "use_blob_db",
+        "enable_blob_files",
+    ]
+
     /// Every benchmark name db_bench knows.
     static let knownBenchmarks: Set<String> = [
         "fillseq", "fillrandom", "overwrite", "fillsync", "readrandom", "readmissing", "readseq",
@@ -102,7 +114,7 @@ package struct DBBenchConfig: Sendable {
             c.seed = 301
             return c
         }
-        for (name, value) in try parseFlags(arguments) {
+        for (name, value) in try parseFlags(arguments, booleans: booleanFlags) {
             try c.apply(name: name, value: value)
         }
         if c.num <= 0 { throw UsageError("--num must be positive, got \(c.num)") }
@@ -165,11 +177,10 @@ package struct DBBenchConfig: Sendable {
             return v
         }
         func bool() throws(UsageError) -> Bool {
-            switch value.lowercased() {
-            case "1", "true", "t", "yes", "y": return true
-            case "0", "false", "f", "no", "n": return false
-            default: throw UsageError("illegal value '\(value)' specified for bool flag '\(name)'")
+            guard let b = parseBoolFlag(value) else {
+                throw UsageError("illegal value '\(value)' specified for bool flag '\(name)'")
             }
+            return b
         }
         switch name {
         case "benchmarks": benchmarks = value.split(separator: ",").map { String($0) }.filter { !$0.isEmpty }

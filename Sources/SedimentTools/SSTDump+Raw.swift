@@ -1,6 +1,7 @@
 // SSTDump+Raw: `--command=raw` writes `<file minus .sst>_dump.txt` in the layout of RocksDB's
 // BlockBasedTable::DumpTable: footer, metaindex handles, properties, every index entry, every
-// data block's entries (hex and spaced ASCII) and a data-block size summary.
+// data block's entries (hex and spaced ASCII), a data-block size summary and the range
+// deletions of a table that has them.
 @_spi(Internals) import Sediment
 
 extension SSTDump {
@@ -19,6 +20,15 @@ extension SSTDump {
                 if escapeNul && b == 0 { put("\\0") } else { out.append(b) }
                 out.append(0x20)
             }
+        }
+        /// One entry as RocksDB's DumpKeyValue: the internal key's user key => the value.
+        func entry(_ key: [UInt8], _ value: [UInt8]) {
+            let user = key.count >= 8 ? Array(key[0..<key.count - 8]) : key
+            put("  HEX    \(hex(user)): \(hex(value))\n  ASCII  ")
+            user.withUnsafeBytes { ascii($0, escapeNul: true) }
+            put(": ")
+            value.withUnsafeBytes { ascii($0, escapeNul: true) }
+            put("\n  ------\n")
         }
         put("Footer Details:\n--------------------------------------\n")
         put("  metaindex handle: \(handleHex(table.metaindexHandle))\n  ")
@@ -55,14 +65,7 @@ extension SSTDump {
         for (i, h) in handles.enumerated() {
             sizes.append(h.size)
             put("Data Block # \(i + 1) @ \(handleHex(h))\n--------------------------------------\n")
-            for (key, value) in try table.blockEntries(h) {
-                let user = key.count >= 8 ? Array(key[0..<key.count - 8]) : key
-                put("  HEX    \(hex(user)): \(hex(value))\n  ASCII  ")
-                user.withUnsafeBytes { ascii($0, escapeNul: true) }
-                put(": ")
-                value.withUnsafeBytes { ascii($0, escapeNul: true) }
-                put("\n  ------\n")
-            }
+            for (key, value) in try table.blockEntries(h) { entry(key, value) }
             put("\n")
         }
         if let lo = sizes.min(), let hi = sizes.max() {
@@ -70,6 +73,16 @@ extension SSTDump {
             put("Data Block Summary:\n--------------------------------------\n")
             put("  # data blocks: \(sizes.count)\n  min data block size: \(lo)\n  max data block size: \(hi)\n")
             put("  avg data block size: \(fixed6(Double(sum) / Double(sizes.count)))\n")
+        }
+        // A table RocksDB wrote with DeleteRange holds its tombstones in a meta block: start
+        // key (an internal key) => end key, printed as RocksDB's DumpTable does.
+        if let rangeDel = table.metaindexEntries.first(where: { $0.name == "rocksdb.range_del" })?.handle {
+            let entries = try table.blockEntries(rangeDel)
+            if !entries.isEmpty {
+                put("Range deletions:\n--------------------------------------\n")
+                for (key, value) in entries { entry(key, value) }
+                put("\n")
+            }
         }
         return out
     }

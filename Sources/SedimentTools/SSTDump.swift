@@ -1,5 +1,5 @@
 // SSTDump: sst_dump's logic with RocksDB 7.8's syntax and output: `--file=` (a table or a
-// directory of .sst files), `--command=check|scan|raw|verify|none`, `--from=`, `--to=`,
+// directory of .sst files), `--command=check|scan|raw|verify|identify|none`, `--from=`, `--to=`,
 // `--output_hex`, `--input_key_hex`, `--show_properties`, `--read_num=`, `--verify_checksum`.
 // As RocksDB's, it reads only files whose names end in ".sst" (in a directory, and as --file
 // itself: any other file is "not a valid SST file"), and it refuses a table whose data blocks
@@ -27,6 +27,10 @@ package enum SSTDump {
 
     /// Runs sst_dump with `arguments` (without the program name); returns the exit status.
     package static func main(_ arguments: [String]) -> Int32 {
+        if arguments.contains("--help") || arguments.contains("-help") {
+            printOut(usage)
+            return 0
+        }
         let args: Arguments
         do {
             args = try parse(arguments)
@@ -55,19 +59,43 @@ package enum SSTDump {
         return (status, out.captured, out.capturedErrors)
     }
 
+    static let usage = """
+    sst_dump (Sediment): RocksDB's sst_dump commands on block-based tables.
+    sst_dump --file=<table.sst or directory> [--command=check|scan|raw|verify|identify|none]
+        --command=check     read every entry (the default); with --verify_checksum, checks blocks
+        --command=scan      print every entry as 'key' seq:N, type:T => value
+        --command=raw       write <file>_dump.txt: footer, meta blocks, properties, index, entries
+        --command=verify    check every block's checksum
+        --command=identify  report whether the file is a valid SST file, or list those in a directory
+        --from=<key> --to=<key>  the range for check and scan (--input_key_hex: keys in hex)
+        --read_num=<n>      stop after n entries
+        --output_hex        print keys and values in hex
+        --show_properties   print the table properties
+        --verify_checksum   verify block checksums while reading
+    Exit status: 0 when every file was read, 1 when a file is unreadable or damaged, 2 for a
+    bad command line.
+    """
+
+    /// sst_dump's boolean flags (bare: true; `--noname`: false).
+    static let booleanFlags: Set<String> = ["output_hex", "input_key_hex", "show_properties", "verify_checksum"]
+
     static func parse(_ arguments: [String]) throws(UsageError) -> Arguments {
         var a = Arguments()
         var from: String?, to: String?
-        for (name, value) in try parseFlags(arguments) {
+        for (name, value) in try parseFlags(arguments, booleans: booleanFlags) {
+            func bool() throws(UsageError) -> Bool {
+                guard let b = parseBoolFlag(value) else { throw UsageError("bad value '\(value)' for --\(name)") }
+                return b
+            }
             switch name {
             case "file": a.path = value
             case "command": a.command = value
             case "from": from = value
             case "to": to = value
-            case "output_hex": a.outputHex = value != "0" && value != "false"
-            case "input_key_hex": a.inputKeyHex = value != "0" && value != "false"
-            case "show_properties": a.showProperties = value != "0" && value != "false"
-            case "verify_checksum": a.verifyChecksum = value != "0" && value != "false"
+            case "output_hex": a.outputHex = try bool()
+            case "input_key_hex": a.inputKeyHex = try bool()
+            case "show_properties": a.showProperties = try bool()
+            case "verify_checksum": a.verifyChecksum = try bool()
             case "read_num":
                 guard let n = UInt64(value) else { throw UsageError("bad value '\(value)' for --read_num") }
                 a.readNum = n
@@ -75,8 +103,8 @@ package enum SSTDump {
                 throw UsageError("Unrecognized argument '--\(name)'")
             }
         }
-        guard ["check", "scan", "raw", "verify", "none", ""].contains(a.command) else {
-            throw UsageError("unknown --command=\(a.command) (use check, scan, raw, verify or none)")
+        guard ["check", "scan", "raw", "verify", "identify", "none", ""].contains(a.command) else {
+            throw UsageError("unknown --command=\(a.command) (use check, scan, raw, verify, identify or none)")
         }
         guard a.path != nil else { throw UsageError("file or directory must be specified (--file=PATH)") }
         func key(_ s: String?, _ flag: String) throws(UsageError) -> [UInt8]? {
@@ -147,6 +175,7 @@ package enum SSTDump {
         }
         var failed = false
         var valid = 0
+        var validFiles: [String] = []
         var totalRead: UInt64 = 0
         fileLoop: for file in files {
             out.line("Process \(file)")
@@ -167,6 +196,7 @@ package enum SSTDump {
             }
             out.line("Sst file format: block-based")
             valid += 1
+            validFiles.append(file)
             if valid == 1 && ["check", "scan", ""].contains(args.command) {
                 out.line("from [\(hex(args.from ?? []))] to [\(hex(args.to ?? []))]")
             }
@@ -215,6 +245,16 @@ package enum SSTDump {
                 out.error("\(path) is not a valid SST file")
             }
             return 1
+        }
+        if args.command == "identify" {
+            if isDirectory {
+                out.line("------------------------------")
+                out.line("List of valid SST files found in \(path):")
+                for f in validFiles { out.line(f) }
+                out.line("Number of valid SST files: \(validFiles.count)")
+            } else {
+                out.line("\(path) is a valid SST file")
+            }
         }
         return failed ? 1 : 0
     }

@@ -32,9 +32,12 @@ package struct UsageError: Error, CustomStringConvertible {
     package init(_ description: String) { self.description = description }
 }
 
-/// Splits `--name=value` / `--name value` / `-name=value` arguments into (name, value) pairs, in
-/// order. A bare `--name` gets the value "1" (RocksDB's gflags treat a bare boolean as true).
-package func parseFlags(_ arguments: [String]) throws(UsageError) -> [(name: String, value: String)] {
+/// Splits the arguments into (name, value) pairs, in order, as RocksDB's gflags does:
+/// `--name=value` (one or two leading dashes); `--name value` for a flag not in `booleans`
+/// (the next argument is its value, unless it starts with "-": then the flag is missing its
+/// argument); a bare boolean `--name` is "1" and its negation `--noname` is "0".
+/// - Throws: `UsageError` for a positional argument, or a value flag with no value.
+package func parseFlags(_ arguments: [String], booleans: Set<String>) throws(UsageError) -> [(name: String, value: String)] {
     var out: [(String, String)] = []
     var i = 0
     while i < arguments.count {
@@ -43,12 +46,29 @@ package func parseFlags(_ arguments: [String]) throws(UsageError) -> [(name: Str
         while arg.hasPrefix("-") { arg.removeFirst() }
         if let eq = arg.firstIndex(of: "=") {
             out.append((String(arg[..<eq]), String(arg[arg.index(after: eq)...])))
-        } else {
+        } else if booleans.contains(arg) {
             out.append((arg, "1"))
+        } else if arg.hasPrefix("no"), booleans.contains(String(arg.dropFirst(2))) {
+            out.append((String(arg.dropFirst(2)), "0"))
+        } else if i + 1 < arguments.count, !arguments[i + 1].hasPrefix("-") {
+            out.append((arg, arguments[i + 1]))
+            i += 1
+        } else {
+            throw UsageError("flag '\(arguments[i])' is missing its argument")
         }
         i += 1
     }
     return out
+}
+
+/// A boolean flag's value as gflags reads it (1/0, true/false, t/f, yes/no, y/n, any case);
+/// nil for anything else.
+package func parseBoolFlag(_ value: String) -> Bool? {
+    switch value.lowercased() {
+    case "1", "true", "t", "yes", "y": return true
+    case "0", "false", "f", "no", "n": return false
+    default: return nil
+    }
 }
 
 /// A value behind a mutex, shareable between the tools' worker threads.

@@ -61,6 +61,26 @@ func isNumber(_ s: String?) -> Bool { s.map { $0.wholeMatch(of: /[0-9.]+/) != ni
         return s
     }
 
+    @Test func firstProgressReportComesAtTheStatsInterval() throws {
+        // RocksDB's Stats::Start: next_report_ = stats_interval, else 100. Before, Sediment
+        // reported at 100 ops whatever the interval (then at 1100, 2100, ...).
+        var config = try DBBenchConfig.parse(["--stats_interval=1000", "--progress_reports=0"])
+        #expect(BenchStats(name: "fillseq", threadID: 0, operation: .write, config: config).nextReport == 1000)
+        config = try DBBenchConfig.parse(["--progress_reports=0"])
+        #expect(BenchStats(name: "fillseq", threadID: 0, operation: .write, config: config).nextReport == 100)
+        // A huge interval saturates instead of wrapping back to a near report.
+        config = try DBBenchConfig.parse(["--stats_interval=9223372036854775807"])
+        var s = BenchStats(name: "fillseq", threadID: 0, operation: .write, config: config)
+        s.progressReports = false
+        s.nextReport = .max - 5
+        s.statsInterval = .max / 2
+        s.done = .max - 10
+        s.progressReports = true
+        s.statsIntervalSeconds = 1_000_000
+        s.finishedOps(6)
+        #expect(s.nextReport == .max)
+    }
+
     @Test func reportLineHasRocksDBsShape() {
         let s = Self.stats("readrandom", done: 1_000_000, bytes: 116_000_000, message: "(632120 of 1000000 found)\n")
         let text = s.reportText(histogram: true)

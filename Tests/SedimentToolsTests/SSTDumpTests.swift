@@ -244,6 +244,45 @@ import SedimentTestSupport
         }
     }
 
+    @Test func rawDumpListsRangeDeletionsAsRocksDB() throws {
+        try withTemporaryDirectory { tmp in
+            let bytes = try PosixFileSystem().readWholeFile(fixturesDirectory() + "/sst/rocksdb/range-deletion.sst")
+            try PosixFileSystem().writeWholeFile(tmp + "/r.sst", bytes)
+            let r = SSTDump.capture(["--file=" + tmp + "/r.sst", "--command=raw"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let mine = String(decoding: try PosixFileSystem().readWholeFile(tmp + "/r_dump.txt"), as: UTF8.self)
+            #expect(mine.hasSuffix("Range deletions:\n--------------------------------------\n  HEX    61: 63\n  ASCII  a : c \n  ------\n\n"))
+            _ = try run("/usr/bin/sst_dump", ["--file=" + tmp + "/r.sst", "--command=raw"])
+            let rocks = String(decoding: try PosixFileSystem().readWholeFile(tmp + "/r_dump.txt"), as: UTF8.self)
+            func lines(_ text: String) -> [Substring] {
+                text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("  unique ID:") }
+            }
+            #expect(lines(mine) == lines(rocks))
+        }
+    }
+
+    @Test func identifyNamesValidTablesAsRocksDB() throws {
+        try withTemporaryDirectory { tmp in
+            let bytes = try PosixFileSystem().readWholeFile(Self.dir + "/lz4.sst")
+            try PosixFileSystem().writeWholeFile(tmp + "/a.sst", bytes)
+            try PosixFileSystem().writeWholeFile(tmp + "/b.sst", bytes)
+            try PosixFileSystem().writeWholeFile(tmp + "/c.sst", Array("not a table".utf8))
+            for args in [["--file=" + tmp + "/a.sst", "--command=identify"], ["--file=" + tmp, "--command=identify"]] {
+                let mine = SSTDump.capture(args)
+                let rocks = try Self.rocks(args)
+                #expect(mine.status == (args[0].hasSuffix(".sst") ? 0 : 1), "\(args)")
+                // RocksDB walks a directory in readdir order, Sediment in name order: the same
+                // lines, perhaps in another order.
+                func lines(_ b: [UInt8]) -> [Substring] { String(decoding: b, as: UTF8.self).split(separator: "\n").sorted() }
+                #expect(lines(mine.stdout) == lines(rocks.stdout), "\(args): \(String(decoding: mine.stdout, as: UTF8.self))")
+            }
+            let single = String(decoding: SSTDump.capture(["--file=" + tmp + "/a.sst", "--command=identify"]).stdout, as: UTF8.self)
+            #expect(single.hasSuffix("\(tmp)/a.sst is a valid SST file\n"))
+            let listing = String(decoding: SSTDump.capture(["--file=" + tmp, "--command=identify"]).stdout, as: UTF8.self)
+            #expect(listing.hasSuffix("List of valid SST files found in \(tmp):\n\(tmp)/a.sst\n\(tmp)/b.sst\nNumber of valid SST files: 2\n"))
+        }
+    }
+
     /// An unreadable directory is named once. Root reads any directory, so this runs only as
     /// another user.
     @Test(.enabled(if: getuid() != 0, "root can list a directory with mode 000"))
