@@ -28,12 +28,13 @@ extension SSTDump {
         }
     }
 
-    /// Reads entries from `args.from` up to `args.to`, printing them when `print`. Returns the
+    /// Reads entries from `args.from` (or `args.prefix`) up to `args.to` (or the first key
+    /// without the prefix), printing them when `print`. Returns the
     /// number of entries counted (RocksDB's read_num bookkeeping) and the error, if any.
     static func scan(_ table: TableReader, _ args: Arguments, limit: UInt64, print: Bool,
                      _ out: inout SSTDumpOutput) -> (UInt64, SedimentError?) {
         let it = table.makeIterator(verifyChecksums: args.verifyChecksum, fillCache: false)
-        if let from = args.from {
+        if let from = args.from ?? args.prefix {
             var target = from
             // The smallest internal key for the user key: max sequence, kValueTypeForSeek.
             var trailer = ((UInt64(1) << 56) - 1) << 8 | 0x16
@@ -57,6 +58,7 @@ extension SSTDump {
                 continue
             }
             let user = UnsafeRawBufferPointer(rebasing: key[0..<key.count - 8])
+            if let prefix = args.prefix, !user.starts(with: prefix) { break }
             if let to = args.to, to.withUnsafeBytes({ compare(user, $0) }) >= 0 { break }
             if print {
                 let trailer = UnsafeRawBufferPointer(rebasing: key[(key.count - 8)...]).loadUnaligned(as: UInt64.self)

@@ -1,13 +1,16 @@
 // SSTDump: sst_dump's logic with RocksDB 7.8's syntax and output: `--file=` (a table or a
-// directory of .sst files), `--command=check|scan|raw|verify|identify|none`, `--from=`, `--to=`,
-// `--output_hex`, `--input_key_hex`, `--show_properties`, `--read_num=`, `--verify_checksum`.
+// directory of .sst files), `--command=check|scan|raw|verify|identify|recompress|none`,
+// `--from=`, `--to=`, `--prefix=`, `--output_hex`, `--input_key_hex`, `--show_properties`,
+// `--show_summary`, `--read_num=`, `--verify_checksum`, and recompress's `--set_block_size=`,
+// `--compression_types=` and `--compression_level_from=`/`--compression_level_to=`.
 // As RocksDB's, it reads only files whose names end in ".sst" (in a directory, and as --file
 // itself: any other file is "not a valid SST file"), and it refuses a table whose data blocks
 // need a compression dictionary (a "rocksdb.compression_dict" meta block) as not supported, as
 // it refuses Snappy or ZSTD blocks.
 // Differences from RocksDB: no "options.env is 0x…" line (a pointer), errors are one line
 // naming the file (and block offset), every error makes the exit status 1, and a usage error
-// is status 2. Output goes through one buffer (SSTDumpOutput), not a syscall per line.
+// is status 2, and recompress reports every table of a directory (RocksDB's stops after the
+// first). Output goes through one buffer (SSTDumpOutput), not a syscall per line.
 @_spi(Internals) import Sediment
 
 /// sst_dump's logic.
@@ -23,6 +26,13 @@ package enum SSTDump {
         var showProperties = false
         var readNum: UInt64 = 0
         var verifyChecksum = false
+        /// `--prefix=`: check and scan start at this key and stop at the first key without it.
+        var prefix: [UInt8]?
+        var showSummary = false
+        /// recompress: the data block size of the rewritten tables.
+        var blockSize = 16384
+        /// recompress: RocksDB compression type names (nil: all of them).
+        var compressionTypes: [String]?
     }
 
     /// Runs sst_dump with `arguments` (without the program name); returns the exit status.
@@ -67,21 +77,31 @@ package enum SSTDump {
         --command=raw       write <file>_dump.txt: footer, meta blocks, properties, index, entries
         --command=verify    check every block's checksum
         --command=identify  report whether the file is a valid SST file, or list those in a directory
+        --command=recompress  report the table's size written again with each compression type
         --from=<key> --to=<key>  the range for check and scan (--input_key_hex: keys in hex)
+        --prefix=<key>      check and scan only the keys starting with <key> (not with --from)
         --read_num=<n>      stop after n entries
         --output_hex        print keys and values in hex
         --show_properties   print the table properties
         --verify_checksum   verify block checksums while reading
+        --show_summary      after the files, the number of files, data blocks and block sizes
+        --set_block_size=<n>  recompress: data block size (default 16384; also --block_size)
+        --compression_types=<list>  recompress: comma-separated types, e.g. kLZ4Compression
+            (Sediment has kNoCompression, kZlibCompression and kLZ4Compression)
+        --compression_level_from=<n> --compression_level_to=<n>  recompress: only 32767, the
+            default level, exists in Sediment
     Exit status: 0 when every file was read, 1 when a file is unreadable or damaged, 2 for a
     bad command line.
     """
 
     /// sst_dump's boolean flags (bare: true; `--noname`: false).
-    static let booleanFlags: Set<String> = ["output_hex", "input_key_hex", "show_properties", "verify_checksum"]
+    static let booleanFlags: Set<String> = ["output_hex", "input_key_hex", "show_properties", "verify_checksum",
+                                            "show_summary"]
 
     static func parse(_ arguments: [String]) throws(UsageError) -> Arguments {
         var a = Arguments()
-        var from: String?, to: String?
+        var from: String?, to: String?, prefix: String?
+        var levelFrom: Int?, levelTo: Int?
         for (name, value) in try parseFlags(arguments, booleans: booleanFlags) {
             func bool() throws(UsageError) -> Bool {
                 guard let b = parseBoolFlag(value) else { throw UsageError("bad value '\(value)' for --\(name)") }
@@ -99,12 +119,39 @@ package enum SSTDump {
             case "read_num":
                 guard let n = UInt64(value) else { throw UsageError("bad value '\(value)' for --read_num") }
                 a.readNum = n
+            case "prefix": prefix = value
+            case "show_summary": a.showSummary = try bool()
+            case "set_block_size", "block_size":
+                guard let n = Int(value), n > 0, n <= Options.maxBlockSize else {
+                    throw UsageError("bad value '\(value)' for --\(name) (1 to \(Options.maxBlockSize))")
+                }
+                a.blockSize = n
+            case "compression_types":
+                let names = value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                for n in names where !compressionTypeNames.contains(n) {
+                    throw UsageError("\(n) is not a valid CompressionType")
+                }
+                a.compressionTypes = names
+            case "compression_level_from", "compression_level_to", "compression_level":
+                guard let n = Int(value) else { throw UsageError("bad value '\(value)' for --\(name)") }
+                if name != "compression_level_to" { levelFrom = n }
+                if name != "compression_level_from" { levelTo = n }
             default:
                 throw UsageError("Unrecognized argument '--\(name)'")
             }
         }
-        guard ["check", "scan", "raw", "verify", "identify", "none", ""].contains(a.command) else {
-            throw UsageError("unknown --command=\(a.command) (use check, scan, raw, verify, identify or none)")
+        guard ["check", "scan", "raw", "verify", "identify", "recompress", "none", ""].contains(a.command) else {
+            throw UsageError("unknown --command=\(a.command) (use check, scan, raw, verify, identify, recompress or none)")
+        }
+        if prefix != nil && from != nil { throw UsageError("Cannot specify --prefix and --from") }
+        switch (levelFrom, levelTo) {
+        case (nil, nil): break
+        case (let f?, let t?):
+            guard a.compressionTypes?.count == 1 else { throw UsageError("Specify one compression type.") }
+            guard f == defaultCompressionLevel && t == defaultCompressionLevel else {
+                throw UsageError("compression levels \(f) to \(t): Sediment's codecs have only the default level, \(defaultCompressionLevel)")
+            }
+        default: throw UsageError("Specify both --compression_level_from and --compression_level_to.")
         }
         guard a.path != nil else { throw UsageError("file or directory must be specified (--file=PATH)") }
         func key(_ s: String?, _ flag: String) throws(UsageError) -> [UInt8]? {
@@ -115,6 +162,7 @@ package enum SSTDump {
         }
         a.from = try key(from, "from")
         a.to = try key(to, "to")
+        a.prefix = try key(prefix, "prefix")
         return a
     }
 
@@ -177,6 +225,7 @@ package enum SSTDump {
         var valid = 0
         var validFiles: [String] = []
         var totalRead: UInt64 = 0
+        var summary = Summary()
         fileLoop: for file in files {
             out.line("Process \(file)")
             let table: TableReader
@@ -198,9 +247,18 @@ package enum SSTDump {
             valid += 1
             validFiles.append(file)
             if valid == 1 && ["check", "scan", ""].contains(args.command) {
-                out.line("from [\(hex(args.from ?? []))] to [\(hex(args.to ?? []))]")
+                out.line("from [\(hex(args.from ?? args.prefix ?? []))] to [\(hex(args.to ?? []))]")
             }
             switch args.command {
+            case "recompress":
+                // RocksDB stops after the first table; Sediment reports every one.
+                do {
+                    try showCompressionSizes(table, args, &out)
+                } catch {
+                    out.error("Failed to recompress: " + describe(error, file: file))
+                    failed = true
+                }
+                continue
             case "raw":
                 let dumpPath = String(file.dropLast(4)) + "_dump.txt"  // every file ends in ".sst"
                 do {
@@ -234,8 +292,10 @@ package enum SSTDump {
                 break
             }
             if args.showProperties { printProperties(table.properties, &out) }
+            if args.showSummary { summary.add(table.properties) }
             if args.readNum > 0 && totalRead > args.readNum { break }
         }
+        if args.showSummary { summary.print(&out) }
         if valid == 0 {
             if failed && !isDirectory { return 1 }
             if isDirectory {
@@ -257,5 +317,30 @@ package enum SSTDump {
             }
         }
         return failed ? 1 : 0
+    }
+
+    /// `--show_summary`'s totals over the tables whose properties were read.
+    struct Summary {
+        var files: UInt64 = 0
+        var dataBlocks: UInt64 = 0
+        var dataSize: UInt64 = 0
+        var indexSize: UInt64 = 0
+        var filterSize: UInt64 = 0
+
+        mutating func add(_ p: TableProperties) {
+            files += 1
+            dataBlocks &+= p.numDataBlocks
+            dataSize &+= p.dataSize
+            indexSize &+= p.indexSize
+            filterSize &+= p.filterSize
+        }
+
+        func print(_ out: inout SSTDumpOutput) {
+            out.line("total number of files: \(files)")
+            out.line("total number of data blocks: \(dataBlocks)")
+            out.line("total data block size: \(dataSize)")
+            out.line("total index block size: \(indexSize)")
+            out.line("total filter block size: \(filterSize)")
+        }
     }
 }
