@@ -96,23 +96,17 @@ extension SSTDump {
             let total = max(r.dataBlocks, r.compressed + r.storedRaw)
             let ratio = total - r.compressed - r.storedRaw
             func percent(_ n: UInt64) -> String {
-                oneDecimal(total == 0 ? 0 : Double(n) / Double(total) * 100).leftPadded(toWidth: 5)
+                pad(fixed(total == 0 ? 0 : Double(n) / Double(total) * 100, 1), 5)
             }
             var line = "Compression level: \(defaultCompressionLevel)"
-            line += " Size: " + String(r.bytes.count).leftPadded(toWidth: 10)
-            line += " Blocks: " + String(r.dataBlocks).leftPadded(toWidth: 6)
-            line += " Time Taken: " + String(elapsed).leftPadded(toWidth: 10) + " microsecs"
-            line += " Compressed: " + String(r.compressed).leftPadded(toWidth: 6) + " (\(percent(r.compressed))%)"
-            line += " Not compressed (ratio): " + String(ratio).leftPadded(toWidth: 6) + " (\(percent(ratio))%)"
-            line += " Not compressed (abort): " + String(r.storedRaw).leftPadded(toWidth: 6) + " (\(percent(r.storedRaw))%)"
+            line += " Size: " + pad(String(r.bytes.count), 10)
+            line += " Blocks: " + pad(String(r.dataBlocks), 6)
+            line += " Time Taken: " + pad(String(elapsed), 10) + " microsecs"
+            line += " Compressed: " + pad(String(r.compressed), 6) + " (\(percent(r.compressed))%)"
+            line += " Not compressed (ratio): " + pad(String(ratio), 6) + " (\(percent(ratio))%)"
+            line += " Not compressed (abort): " + pad(String(r.storedRaw), 6) + " (\(percent(r.storedRaw))%)"
             out.line(line)
         }
-    }
-
-    /// `value` with one decimal, as printf("%.1f") prints it (for 0...100).
-    static func oneDecimal(_ value: Double) -> String {
-        let tenths = UInt64((value * 10).rounded())
-        return "\(tenths / 10).\(tenths % 10)"
     }
 }
 
@@ -120,11 +114,6 @@ extension String {
     /// The string with spaces after it up to `width` characters (printf's "%-Ns").
     func padding(toWidth width: Int) -> String {
         count >= width ? self : self + String(repeating: " ", count: width - count)
-    }
-
-    /// The string with spaces before it up to `width` characters (printf's "%Ns").
-    func leftPadded(toWidth width: Int) -> String {
-        count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }
 
