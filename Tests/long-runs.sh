@@ -6,6 +6,9 @@
 # as it is in the work tree (committed or not), so a change to the engine starts every count
 # again and a change anywhere else (tests, tools, docs) keeps them. `status` sums the passing
 # amounts recorded for the current engine against the goals below and lists any failure.
+# A run whose checks were later found too weak is cancelled by a "void" line (a negative amount
+# with the reason) rather than erased; a run stopped by hand is "interrupted" (neither counted
+# nor a failure).
 #
 # Usage: Tests/long-runs.sh COMMAND [ARG]
 #   status                 what the ledger holds for this engine, against the goals
@@ -16,6 +19,8 @@
 #   metamorphic [SEEDS]    the next SEEDS (default 32) seeds below 1,000 not yet run on this engine,
 #                          10,000 operations x 16 option sets each
 #   fuzz TARGET [SECONDS]  one libFuzzer run of TARGET (Tests/Fuzz), counted in CPU seconds
+#   void PROPERTY REASON   cancels every counted amount of PROPERTY on this engine so far
+#                          (kill, powerloss, corruption or fuzz:TARGET)
 #   all                    runs what is missing until every goal is met: powerloss, corruption,
 #                          kill and metamorphic in one lane, fuzzing (nice 19) in another
 # Touch Tests/.long-runs-stop to stop `all` between runs. A failing run is recorded as FAIL with
@@ -46,12 +51,12 @@ record() { # property amount detail result
 # Sum of passing amounts for property $1 on this engine.
 total() {
     [ -f "$LEDGER" ] || { echo 0; return; }
-    awk -F'\t' -v e="$ENGINE" -v p="$1" '$2 == e && $3 == p && $6 == "pass" { s += $4 } END { printf "%d\n", s }' "$LEDGER"
+    awk -F'\t' -v e="$ENGINE" -v p="$1" '$2 == e && $3 == p && ($6 == "pass" || $6 == "void") { s += $4 } END { printf "%d\n", s }' "$LEDGER"
 }
 
 failures() {
     [ -f "$LEDGER" ] || return 0
-    awk -F'\t' -v e="$ENGINE" '$2 == e && $6 != "pass"' "$LEDGER"
+    awk -F'\t' -v e="$ENGINE" '$2 == e && $6 ~ /^FAIL/' "$LEDGER"
 }
 
 # Metamorphic seeds below 1,000 run (and passed) on this engine: `seeds next` prints the lowest
@@ -185,7 +190,9 @@ case ${1:-status} in
     powerloss) run_powerloss "${2:-20000}" ;;
     corruption) run_corruption "${2:-16700}" ;;
     metamorphic) run_metamorphic "${2:-32}" ;;
+    void) [ -n "${3:-}" ] && [ "$2" != metamorphic ] || { echo "usage: $0 void PROPERTY REASON (not metamorphic)" >&2; exit 2; }
+        record "$2" "-$(total "$2")" "$3" void ;;
     fuzz) [ -n "${2:-}" ] || { echo "usage: $0 fuzz TARGET [SECONDS]" >&2; exit 2; }; run_fuzz "$2" "${3:-600}" ;;
     all) lane_checks & lane_fuzz & wait; status ;;
-    *) sed -n '2,23p' "$0"; exit 2 ;;
+    *) sed -n '2,28p' "$0"; exit 2 ;;
 esac

@@ -10,12 +10,17 @@ import Testing
         for (k, v) in [(0, 0), (1, 1), (16, 100), (127, 128), (128, 20_000), (300, 0)] {
             var before = batch.byteSize
             batch.put([UInt8](repeating: 7, count: k), [UInt8](repeating: 9, count: v))
-            #expect(batch.byteSize - before == WriteBatch.putRecordSize(keyCount: k, valueCount: v))
+            let put = batch.byteSize - before
+            #expect(put == WriteBatch.putRecordSize(keyCount: k, valueCount: v))
             before = batch.byteSize
             batch.delete([UInt8](repeating: 3, count: k))
-            #expect(batch.byteSize - before == WriteBatch.deleteRecordSize(keyCount: k))
+            let delete = batch.byteSize - before
+            #expect(delete == WriteBatch.deleteRecordSize(keyCount: k))
+            // The queue's single writes are charged what the batch encoding measured.
             let single = SingleWrite(kind: .deletion, key: [UInt8](repeating: 3, count: k), value: [])
-            #expect(single.byteSize == WriteBatch.deleteRecordSize(keyCount: k))
+            #expect(single.byteSize == delete)
+            let singlePut = SingleWrite(kind: .value, key: [UInt8](repeating: 7, count: k), value: [UInt8](repeating: 9, count: v))
+            #expect(singlePut.byteSize == put)
         }
     }
 

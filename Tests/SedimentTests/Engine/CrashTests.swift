@@ -86,6 +86,7 @@ import SedimentTestSupport
             let path = dir + "/db"
             var rng = SeededRandom(defaultSeed: sync ? 11 : 12)
             var expected: [String: String?] = [:]
+            var batchesChecked = 0
             for round in 0..<Self.rounds {
                 let out = dir + "/acks-\(round).txt"
                 _ = FileManager.default.createFile(atPath: out, contents: nil)
@@ -127,10 +128,15 @@ import SedimentTestSupport
                     if wrong <= 5 { Issue.record("\(context): \(key) is \(String(describing: got)), acknowledged \(String(describing: value))") }
                 }
                 #expect(wrong == 0, "\(context): \(wrong) of \(expected.count) acknowledged writes wrong")
-                // In-flight batches: all or nothing.
+                // In-flight batches: all or nothing. Compared by value: a key may hold an older
+                // round's value, and values name their round, so only this batch's value counts.
                 for (id, keys) in log.inFlightBatches {
-                    let present = try keys.filter { try get($0) != nil }.count
-                    #expect(present == 0 || present == keys.count, "\(context): in-flight batch \(id) is torn: \(present) of \(keys.count) keys")
+                    batchesChecked += 1
+                    let applied = try keys.filter { key in
+                        guard case .some(let intended) = log.inFlight[key] else { return false }
+                        return try get(key) == intended
+                    }.count
+                    #expect(applied == 0 || applied == keys.count, "\(context): in-flight batch \(id) is torn: \(applied) of \(keys.count) keys")
                 }
                 // Resolve in-flight writes to what recovery chose, so later rounds hold them to it.
                 for key in log.inFlight.keys { expected[key] = .some(try get(key)) }
@@ -145,6 +151,9 @@ import SedimentTestSupport
                 try db.close()
                 expected["after-\(round)"] = .some("ok")
             }
+            // About one round in six (non-sync) to one in four (sync) is killed inside a batch;
+            // over 60 rounds the chance that none is, and the check above never ran, is < 1e-4.
+            if Self.rounds >= 60 { #expect(batchesChecked > 0, "no round was killed inside a batch") }
             let db = try Database(path: path)
             #expect(try db.get(Array("after-\(Self.rounds - 1)".utf8)) == Array("ok".utf8))
             try db.close()

@@ -74,9 +74,10 @@ import SedimentTestSupport
                         if sync { lastSynced = i }
                         if i % 150 == 149 { try db.compactRange() }
                     }
-                    try? db.close()
+                    try db.close()
                 } catch {
-                    // The simulated crash stopped the workload (or the open); fine.
+                    // Only the simulated crash may stop the workload (or the open or the close).
+                    #expect(fs.isFrozen, "cycle \(cycle) crashAt \(crashAt): the workload threw before the crash: \(error)")
                 }
                 fs.freeze()
                 if cycle % 2 == 1 {

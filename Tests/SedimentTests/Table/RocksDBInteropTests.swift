@@ -158,7 +158,7 @@ import SedimentTestSupport
                 var falsePositiveProbes = 0, filterPasses = 0
                 for e in expected {
                     let r = try e.user.withUnsafeBytes { try table.get(userKey: $0, sequence: maxSequenceNumber) }
-                    #expect(r == .found(e.value) || r == .deleted)
+                    #expect(r == (e.type == 0 ? .deleted : .found(e.value)), "\(e.user) type \(e.type)")
                     let absent = e.user + [0x01]
                     let a = try absent.withUnsafeBytes { try table.get(userKey: $0, sequence: maxSequenceNumber) }
                     #expect(a == .notFound)
