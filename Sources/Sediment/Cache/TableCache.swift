@@ -66,6 +66,14 @@ final class TableCache: Sendable {
         }
     }
 
+    /// Forgets every reader (at close): each table's file closes once no cursor still reads it.
+    func evictAll() {
+        state.withLock { s in
+            s.entries.removeAll()
+            for i in s.front.indices { s.front[i] = nil }
+        }
+    }
+
     /// Forgets table `number` (after it is deleted).
     func evict(_ number: UInt64) {
         let slot = Int(truncatingIfNeeded: number % UInt64(TableCache.frontSize))

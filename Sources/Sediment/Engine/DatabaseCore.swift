@@ -243,6 +243,7 @@ final class DatabaseCore: @unchecked Sendable {
         }
         defer {
             monitor.withLock { versions.close() }
+            tableCache.evictAll()
             fileLock.unlock()
             monitor.withLock {
                 state.closeFinished = true
