@@ -16,7 +16,10 @@ import SedimentTestSupport
 
     @Test func noTrapsOrFoundationInSources() throws {
         var offences: [String] = []
-        for file in try swiftFiles(under: "Sources") {
+        let files = try swiftFiles(under: "Sources")
+        // A wrong root would scan nothing and pass.
+        #expect(files.count > 50 && files.contains { $0.hasSuffix("/Sources/Sediment/Database.swift") }, "\(files.count) files")
+        for file in files {
             let text = try String(contentsOfFile: file, encoding: .utf8)
             for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let code = line.split(separator: "//", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""

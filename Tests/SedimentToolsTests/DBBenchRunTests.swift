@@ -44,9 +44,28 @@ import Sediment
             #expect(r["seekrandom"]?.found == 200 && r["seekrandom"]?.bytes ?? 0 > 0)
             #expect(r["overwrite"]?.done == 200)
             #expect(r["readwhilewriting"]?.found == 200 && r["readwhilewriting"]?.done == 200)
-            #expect(r["compact"]?.name == "compact")
             #expect(r["deleteseq"]?.done == 200)
             #expect(r["readrandom#10"]?.found == 0 && r["readrandom#10"]?.reads == 200)
+        }
+    }
+
+    @Test func flushAndCompactLeaveTheirMarkOnTheDatabase() throws {
+        try withTemporaryDirectory { dir in
+            _ = try Self.run(Self.config(dir + "/flushed", ["fillseq", "flush"]))
+            do {
+                let db = try Database(path: dir + "/flushed")
+                #expect(db.property("sediment.num-files-at-level0") == "1")
+                var key = [UInt8](repeating: 0, count: 16)
+                makeBenchKey(199, into: &key)
+                #expect(try db.get(key) != nil)
+                try db.close()
+            }
+            _ = try Self.run(Self.config(dir + "/compacted", ["fillseq", "compact", "waitforcompaction"]))
+            let db = try Database(path: dir + "/compacted")
+            #expect(db.property("sediment.num-files-at-level0") == "0")
+            let deeper = (1..<7).compactMap { Int(db.property("sediment.num-files-at-level\($0)") ?? "") }.reduce(0, +)
+            #expect(deeper >= 1)
+            try db.close()
         }
     }
 

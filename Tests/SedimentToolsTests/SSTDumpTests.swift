@@ -287,7 +287,9 @@ import SedimentTestSupport
                 let r = try run("/usr/bin/db_bench", ["--benchmarks=fillrandom,flush", "--num=2000", "--compression_type=\(compression)",
                                                       "--bloom_bits=10", "--db=\(db)", "--seed=3"])
                 #expect(r.status == 0, "\(r.stderr)")
-                for name in try FileManager.default.contentsOfDirectory(atPath: db) where name.hasSuffix(".sst") {
+                let tables = try FileManager.default.contentsOfDirectory(atPath: db).filter { $0.hasSuffix(".sst") }
+                #expect(!tables.isEmpty, "RocksDB's db_bench wrote no table in \(db)")
+                for name in tables {
                     for args in [["--command=scan"], ["--command=scan", "--output_hex"], ["--command=verify"]] {
                         let mine = SSTDump.capture(["--file=\(db)/\(name)"] + args)
                         var rocks = try run("/usr/bin/sst_dump", ["--file=\(db)/\(name)"] + args)
@@ -438,16 +440,39 @@ import SedimentTestSupport
 
     /// An unreadable directory is named once. Root reads any directory, so this runs only as
     /// another user.
-    @Test(.enabled(if: getuid() != 0, "root can list a directory with mode 000"))
-    func unreadableDirectoryIsNamedOnce() throws {
+    /// The built sst_dump executable next to the test bundle.
+    static func toolPath() throws -> String {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("sst_dump").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        throw TestSupportError("sst_dump not found near \(CommandLine.arguments[0]); build with `swift build --build-tests`")
+    }
+
+    @Test func unreadableDirectoryIsNamedOnce() throws {
         try withTemporaryDirectory { tmp in
             let dir = tmp + "/locked"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
             chmod(dir, 0)
             defer { chmod(dir, 0o755) }
-            let r = SSTDump.capture(["--file=" + dir])
-            #expect(r.status == 1)
-            #expect(r.stderr.components(separatedBy: dir).count == 2, "\(r.stderr)")
+            let status: Int32, stderr: String
+            if getuid() != 0 {
+                let r = SSTDump.capture(["--file=" + dir])
+                (status, stderr) = (r.status, r.stderr)
+            } else {
+                // Root lists any directory: run the tool as nobody, for whom mode 000 holds. It
+                // runs from a copy in the (traversable) temporary directory.
+                chmod(tmp, 0o711)
+                let tool = tmp + "/sst_dump"
+                try FileManager.default.copyItem(atPath: try Self.toolPath(), toPath: tool)
+                chmod(tool, 0o755)
+                let r = try run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", tool, "--file=" + dir])
+                (status, stderr) = (r.status, r.stderr)
+            }
+            #expect(status == 1, "\(stderr)")
+            #expect(stderr.components(separatedBy: dir).count == 2 && stderr.contains("ermission"), "\(stderr)")
         }
     }
 }

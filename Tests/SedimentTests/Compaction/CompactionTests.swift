@@ -254,11 +254,15 @@ import SedimentTestSupport
             try db.flush()
             for i in 0..<2000 { try db.put(testKey(i), testValue(i, round: 1)) }
             try db.flush()
+            let level0Before = try #require(Int(db.property("sediment.num-files-at-level0") ?? ""))
+            #expect(level0Before >= 4, "each half of each round should span level-0 tables of its own")
             try db.compactRange(from: testKey(0), to: testKey(999))
             try checkTreeInvariants(db)
             for i in stride(from: 0, to: 2000, by: 3) { #expect(try db.get(testKey(i)) == testValue(i, round: 1)) }
-            // L0 tables covering only the upper half were not touched... but any table that
-            // overlaps the range was, and the range's data now sits in the last level.
+            // Level-0 tables covering only the upper half were not touched, and the range's
+            // data now sits in the last level.
+            let level0After = try #require(Int(db.property("sediment.num-files-at-level0") ?? ""))
+            #expect(level0After > 0 && level0After < level0Before, "level 0: \(level0Before) tables before, \(level0After) after")
             let last = try #require(Int(db.property("sediment.num-files-at-level6") ?? ""))
             #expect(last > 0)
             try db.close()

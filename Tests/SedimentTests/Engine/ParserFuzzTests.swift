@@ -81,8 +81,8 @@ import SedimentTestSupport
         let table = try openTable(fixturesDirectory() + "/sst/none.sst")
         var blocks = try table.indexEntries().prefix(4).map { try table.blockContents($0.handle) }
         blocks.append(try table.blockContents(table.indexHandle))
-        let filterHandle = table.metaHandles.first { $0.name == fullFilterMetaKey }?.handle
-        let filter = try filterHandle.map { try table.blockContents($0) } ?? []
+        let filterHandle = try #require(table.metaHandles.first { $0.name == fullFilterMetaKey }?.handle)
+        let filter = try table.blockContents(filterHandle)
         let tails = try Self.fixtureTables().map { Array($0.suffix(Footer.encodedLength)) }
         Self.fuzz("block", seeds: blocks, seed: 0xB10C) { try FuzzTarget.block.run($0) }
         Self.fuzz("footer", seeds: tails, seed: 0xF007) { try FuzzTarget.footer.run($0) }
