@@ -163,8 +163,10 @@ public final class Database: Sendable {
             guard let (kind, _) = FileNames.parse(name), kind != .lock else { continue }
             try fs.removeFile(path + "/" + name)
         }
-        lock.unlock()
+        // Unlinked while still locked; an opener that took the old file's lock meanwhile sees
+        // it is no longer the LOCK the path names and takes the new one (`lockFile`).
         try? fs.removeFile(FileNames.lock(path))
+        lock.unlock()
         if (try? fs.children(of: path))?.isEmpty == true {
             try fs.removeDirectory(path)
         }

@@ -17,6 +17,8 @@ final class TableCache: Sendable {
         /// so that a lookup of a recently used table costs no hash (a get asks for up to one
         /// reader per L0 table and level, and SipHash was ~200 Ir of each ask).
         var front = [TableReader?](repeating: nil, count: TableCache.frontSize)
+        /// Set by `close()`: readers opened after it are not kept.
+        var closed = false
     }
 
     private static let frontSize = 256
@@ -56,6 +58,9 @@ final class TableCache: Sendable {
         let file = try fileSystem.openForReading(path)
         let reader = try TableReader.open(file: file, fileSize: size, fileNumber: number, blockCache: blockCache)
         return state.withLock { s in
+            // After close (a read or property racing it) the reader lives only as long as its
+            // caller holds it, so no table stays open once the database is closed.
+            if s.closed { return reader }
             if let existing = s.entries[number] { return existing.reader }
             s.tick += 1
             if s.entries.count >= capacity, let victim = s.entries.min(by: { $0.value.lastUse < $1.value.lastUse }) {
@@ -66,9 +71,11 @@ final class TableCache: Sendable {
         }
     }
 
-    /// Forgets every reader (at close): each table's file closes once no cursor still reads it.
-    func evictAll() {
+    /// Forgets every reader and keeps none opened later (at close): each table's file closes
+    /// once no read still holds its reader.
+    func close() {
         state.withLock { s in
+            s.closed = true
             s.entries.removeAll()
             for i in s.front.indices { s.front[i] = nil }
         }

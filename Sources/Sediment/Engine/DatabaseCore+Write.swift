@@ -169,6 +169,9 @@ extension DatabaseCore {
             if me.disableWAL && combined.count > 0 { state.memHasUnloggedWrites = true }
             if let failure, logFailed, state.backgroundError == nil {
                 state.backgroundError = failure
+                // flush() and stalled writers wait for progress and check the error when woken;
+                // the background threads stop working once it is set and would wake nobody.
+                monitor.broadcast(.progress)
             }
             if failure == nil || !logFailed {
                 state.lastSequence = firstSequence + UInt64(combined.count) - 1
@@ -273,6 +276,7 @@ extension DatabaseCore {
                 } catch {
                     let e = asSedimentError(error)
                     state.backgroundError = e
+                    monitor.broadcast(.progress)   // as above: waiters must see the error
                     throw e
                 }
             }

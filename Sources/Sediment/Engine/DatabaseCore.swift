@@ -243,7 +243,7 @@ final class DatabaseCore: @unchecked Sendable {
         }
         defer {
             monitor.withLock { versions.close() }
-            tableCache.evictAll()
+            tableCache.close()
             fileLock.unlock()
             monitor.withLock {
                 state.closeFinished = true

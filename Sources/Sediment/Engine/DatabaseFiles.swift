@@ -30,9 +30,16 @@ enum DatabaseFiles {
         }
         let optionsNumber = versions.newFileNumber()
         let identity = FileNames.identity(directory)
-        if !fs.fileExists(identity) {
-            try fs.writeWholeFile(identity, Array(newIdentity().utf8))
-            try fs.syncDirectory(directory)
+        // An empty IDENTITY (a write that failed before this rule) is written again.
+        if !fs.fileExists(identity) || (try? fs.fileSize(identity)) == 0 {
+            do {
+                try fs.writeWholeFile(identity, Array(newIdentity().utf8))
+                try fs.syncDirectory(directory)
+            } catch {
+                // Leave no partial IDENTITY behind for the next open to take as written.
+                try? fs.removeFile(identity)
+                throw error
+            }
         }
         do {
             try fs.writeWholeFile(FileNames.options(directory, optionsNumber), Array(optionsFileText(options).utf8))

@@ -28,10 +28,16 @@ final class Monitor: @unchecked Sendable {
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
         conditions = .allocate(capacity: Event.allCases.count)
+        // Timed waits measure the monotonic clock: a wall-clock step (NTP, a resumed VM) must
+        // not stretch the background threads' retry wait.
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
         for i in 0..<Event.allCases.count {
             (conditions + i).initialize(to: pthread_cond_t())
-            pthread_cond_init(conditions + i, nil)
+            pthread_cond_init(conditions + i, &attributes)
         }
+        pthread_condattr_destroy(&attributes)
     }
 
     deinit {
@@ -63,7 +69,7 @@ final class Monitor: @unchecked Sendable {
     /// Like `wait(for:)`, but returns after at most `nanoseconds`.
     func wait(for event: Event, nanoseconds: Int) {
         var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
+        clock_gettime(CLOCK_MONOTONIC, &now)
         var deadline = now
         let total = Int(now.tv_nsec) + nanoseconds
         deadline.tv_sec += total / 1_000_000_000

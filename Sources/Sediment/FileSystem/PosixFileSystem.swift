@@ -102,17 +102,27 @@ public struct PosixFileSystem: FileSystem {
     public func lockFile(_ path: String) throws -> any FileLock {
         // flock locks belong to the open file description, so a second open of the same LOCK
         // file in this process conflicts just as one in another process does.
-        let fd = try Syscalls.open(path, O_RDWR | O_CREAT)
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let code = errno
-            if code == EINTR { continue }
-            _ = Glibc.close(fd)
-            if code == EWOULDBLOCK || code == EAGAIN {
-                throw SedimentError.locked(path: path)
+        for _ in 0..<8 {
+            let fd = try Syscalls.open(path, O_RDWR | O_CREAT)
+            while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                let code = errno
+                if code == EINTR { continue }
+                _ = Glibc.close(fd)
+                if code == EWOULDBLOCK || code == EAGAIN {
+                    throw SedimentError.locked(path: path)
+                }
+                throw Syscalls.error("flock", path: path, errno: code)
             }
-            throw Syscalls.error("flock", path: path, errno: code)
+            // The lock counts only if it is on the file the path names now: `Database.destroy`
+            // unlinks LOCK, and a lock taken on the unlinked file would let a second opener,
+            // creating a new LOCK, hold one too. Then try again with the new file.
+            var held = stat(), named = stat()
+            if fstat(fd, &held) == 0, stat(path, &named) == 0, held.st_dev == named.st_dev, held.st_ino == named.st_ino {
+                return PosixFileLock(fd: fd)
+            }
+            _ = Glibc.close(fd)
         }
-        return PosixFileLock(fd: fd)
+        throw SedimentError.locked(path: path)
     }
 }
 

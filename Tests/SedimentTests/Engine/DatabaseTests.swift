@@ -275,6 +275,51 @@ import SedimentTestSupport
         }
     }
 
+    /// After close(), though the object is still referenced, nothing under the directory is
+    /// open, and a property that reads tables (or a read racing close) opens them only for as
+    /// long as it needs them.
+    @Test func closeReleasesEveryFileWhileTheDatabaseIsStillReferenced() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let db = try Database(path: path, options: smallOptions())
+            for i in 0..<2000 { try db.put(b("k\(i)"), b(String(repeating: "v", count: 50))) }
+            try db.flush()
+            #expect(try db.get(b("k1")) != nil)
+            #expect(Self.openDescriptors(under: path) > 1, "a table and the log are open")
+            try db.close()
+            #expect(Self.openDescriptors(under: path) == 0)
+            #expect(db.property("sediment.estimate-num-keys") == "2000")
+            #expect(Self.openDescriptors(under: path) == 0)
+            // The directory can go while the object lives on.
+            try Database.destroy(path: path)
+            #expect(!PosixFileSystem().fileExists(path))
+        }
+    }
+
+    /// A failed IDENTITY write fails the open and leaves no IDENTITY, so the next open writes a
+    /// whole one; an empty IDENTITY left by an older version is written again.
+    @Test func identityIsWholeOrAbsent() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let fs = FaultInjectionFileSystem()
+            var o = Options()
+            o.fileSystem = fs
+            fs.inject(.init(.sync, pathContains: "IDENTITY", error: .io(file: path + "/IDENTITY", errno: 5, message: "injected EIO"), times: 1))
+            #expect(throws: SedimentError.self) { _ = try Database(path: path, options: o) }
+            #expect(!fs.fileExists(path + "/IDENTITY"))
+            try Database(path: path, options: o).close()
+            let first = try fs.readWholeFile(path + "/IDENTITY")
+            #expect(first.count == 36)
+            try fs.writeWholeFile(path + "/IDENTITY", [])
+            try Database(path: path, options: o).close()
+            #expect(try fs.readWholeFile(path + "/IDENTITY").count == 36)
+            // A whole IDENTITY is kept as it is.
+            let second = try fs.readWholeFile(path + "/IDENTITY")
+            try Database(path: path, options: o).close()
+            #expect(try fs.readWholeFile(path + "/IDENTITY") == second)
+        }
+    }
+
     @Test func misuseGivesTypedErrors() throws {
         try withTemporaryDirectory { dir in
             var noCreate = Options()
