@@ -2,7 +2,10 @@
 // "Repair"). Best effort: whatever can still be read becomes a database again.
 //
 //  1. Take the LOCK (`.locked` while the database is open) and list the directory: every log,
-//     table and MANIFEST (FileNames.parse). Numbers in `lost/` count as used too.
+//     table and MANIFEST (FileNames.parse). Numbers in `lost/` count as used too. When CURRENT's
+//     MANIFEST replays as an open would replay it, the tables it does not name below its next
+//     file number and the logs below its log number are obsolete: the sequence is raised past
+//     them and they move to `lost/` unread (their `k#5` would shadow a live `k#0`).
 //  2. Convert each log into level-0 tables: its records are read in `.skipAnyCorruptedRecords`
 //     mode, a batch that does not decode in full is skipped, the rest go through a MemTable and
 //     `Flush.writeLevel0Table` (a new table whenever the memtable passes `writeBufferSize`).
@@ -70,6 +73,11 @@ private final class Repairer {
 
     func repair() throws {
         var (logs, tables, manifests) = try listFiles(in: path)
+        if let obsolete = try obsoleteFiles(logs: logs, tables: tables) {
+            try setAside(obsolete)
+            logs.removeAll { obsolete.logs.contains($0) }
+            tables.removeAll { obsolete.tables.contains($0) }
+        }
         let (lostLogs, lostTables, lostManifests) = fs.isDirectory(lostDirectory)
             ? try listFiles(in: lostDirectory) : ([], [], [])
         logs.sort()
@@ -143,6 +151,50 @@ private final class Repairer {
             }
         }
         return (logs, tables, manifests)
+    }
+
+    /// The tables and logs that CURRENT's MANIFEST, replayed as an open replays it, makes
+    /// obsolete: tables it does not name whose numbers are below its next file number (inputs of
+    /// finished compactions a crash or a pinning cursor left, outputs of unfinished ones, flush
+    /// outputs whose logs are still live), and logs below its log number other than its
+    /// previous log (already flushed; a failed unlink left them). Their data is older than, or
+    /// also in, the live files; salvaging it could shadow a value sequence zeroing rewrote as
+    /// `k#0` (DESIGN.md §8, "Repair").
+    /// - Returns: nil when there is no MANIFEST to trust (CURRENT missing or damaged, the
+    ///   MANIFEST missing, damaged or incomplete, or made with more levels): every file is then
+    ///   salvaged.
+    /// - Throws: `.io`/`.noSpace` from the file system.
+    func obsoleteFiles(logs: [UInt64], tables: [UInt64]) throws -> (logs: Set<UInt64>, tables: Set<UInt64>)? {
+        let versions = VersionSet(path: path, fileSystem: fs, options: options)
+        do {
+            try versions.recover()
+        } catch let error as SedimentError {
+            switch error {
+            case .io, .noSpace: throw error
+            default: return nil
+            }
+        }
+        nextNumber = max(nextNumber, versions.nextFileNumber)   // never reuse a number it handed out
+        let live = versions.liveFileNumbers()
+        let obsoleteTables = tables.filter { $0 < versions.nextFileNumber && !live.contains($0) }
+        let obsoleteLogs = logs.filter { $0 < versions.logNumber && $0 != versions.prevLogNumber }
+        return (Set(obsoleteLogs), Set(obsoleteTables))
+    }
+
+    /// Raises `maxSequence` past the entries of the obsolete files, then moves them to `lost/`
+    /// (best effort: one that stays is not salvaged, and the next open deletes it as obsolete).
+    /// - Throws: `.io`/`.noSpace` from the file system.
+    func setAside(_ obsolete: (logs: Set<UInt64>, tables: Set<UInt64>)) throws {
+        if let s = try Recovery.highestSequence(inLogs: obsolete.logs.sorted(), directory: path, fileSystem: fs) {
+            maxSequence = max(maxSequence, s)
+        }
+        for number in obsolete.tables.sorted() {
+            if let s = try Recovery.highestSequence(inTable: FileNames.table(path, number), fileSystem: fs) {
+                maxSequence = max(maxSequence, s)
+            }
+        }
+        for number in obsolete.logs.sorted() { archive(FileNames.padded(number) + ".log") }
+        for number in obsolete.tables.sorted() { archive(FileNames.padded(number) + ".sst") }
     }
 
     /// Raises `maxSequence` past what MANIFEST `manifestPath` records: each edit's last sequence
@@ -274,7 +326,9 @@ private final class Repairer {
     /// - Throws: errors reading the inputs or writing the outputs; new outputs are then removed.
     func mergeAll(_ files: [FileMetadata]) throws -> [FileMetadata] {
         var iterators: [any InternalIterator] = []
-        for f in files {
+        // Earlier children win ties: of two tables holding the same internal key (sequence
+        // zeroing writes every settled value as `k#0`), the later-written one.
+        for f in files.sorted(by: { $0.number > $1.number }) {
             let file = try fs.openForReading(FileNames.table(path, f.number))
             let reader = try TableReader.open(file: file, fileSize: f.size, fileNumber: f.number, blockCache: nil)
             iterators.append(reader.makeIterator(verifyChecksums: true, fillCache: false))

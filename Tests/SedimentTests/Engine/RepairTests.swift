@@ -291,6 +291,7 @@ import SedimentTestSupport
                 try db.close()
             }
             try fs.rename(path + "/lost/" + log, to: path + "/" + log)
+            try fs.removeFile(FileNames.current(path))   // else the MANIFEST makes the log obsolete
             try Database.repair(path: path)
             let got = try contents(path)
             #expect(got["c"] == "NEW")
@@ -312,15 +313,24 @@ import SedimentTestSupport
         try fs.writeWholeFile(path + "/" + current, manifest)
     }
 
-    /// Writes a=NEW, moves the tables in lost/ back, repairs: the salvaged a=old must stay older.
+    /// Writes a=NEW, moves the tables in lost/ back, repairs: while CURRENT names a MANIFEST
+    /// that replays, the moved-back table is obsolete to it and goes back to lost/; salvaging it
+    /// takes removing CURRENT too, and then the salvaged a=old must stay older than a=NEW.
     func expectSalvageKeepsNewerWrite(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let db = try Database(path: path, options: quiet)
         #expect(try names(path + "/lost").contains { $0.hasSuffix(".sst") }, "the table is not in lost/", sourceLocation: sourceLocation)
         try db.put(b("a"), b("NEW"), options: WriteOptions(sync: true))
         try db.close()
-        for name in try names(path + "/lost") where name.hasSuffix(".sst") {
-            try fs.rename(path + "/lost/" + name, to: path + "/" + name)
+        func moveBack() throws {
+            for name in try names(path + "/lost") where name.hasSuffix(".sst") {
+                try fs.rename(path + "/lost/" + name, to: path + "/" + name)
+            }
         }
+        try moveBack()
+        try Database.repair(path: path)
+        #expect(try contents(path) == ["a": "NEW"], sourceLocation: sourceLocation)
+        try moveBack()
+        try fs.removeFile(FileNames.current(path))
         try Database.repair(path: path)
         let got = try contents(path)
         #expect(got["a"] == "NEW", sourceLocation: sourceLocation)
@@ -357,6 +367,110 @@ import SedimentTestSupport
             o.fileSystem = faulty
             #expect(throws: SedimentError.self) { try Database(path: path, options: o) }
             try expectSalvageKeepsNewerWrite(path)
+        }
+    }
+
+    /// Copies every file of the open database in `from` but LOCK into a new directory `to`,
+    /// as a crash (kill -9) at this moment would leave them.
+    func copyAsACrashWouldLeave(_ from: String, _ to: String) throws {
+        try fs.createDirectory(to)
+        for name in try names(from) where name != "LOCK" && !fs.isDirectory(from + "/" + name) {
+            try fs.writeWholeFile(to + "/" + name, try fs.readWholeFile(from + "/" + name))
+        }
+    }
+
+    /// k=A, then k=B, each settled by a full compaction (written as `k#0`), while a cursor pins
+    /// the first compaction's output: the copy taken then holds that obsolete table (`k#0=A`)
+    /// beside the live one (`k#0=B`), and the input of the second compaction (`k#2=B`) is gone.
+    /// - Returns: the copy's path.
+    func obsoleteTableBesideTheLiveOne(_ dir: String) throws -> String {
+        let path = dir + "/db"
+        let db = try Database(path: path, options: quiet)
+        defer { try? db.close() }
+        try db.put(b("k"), b("A"))
+        try db.put(b("other"), b("x"))
+        try db.flush()
+        try db.compactRange()
+        let cursor = try db.cursor()
+        cursor.seekToFirst()
+        try db.put(b("k"), b("B"))
+        try db.flush()
+        try db.compactRange()
+        try copyAsACrashWouldLeave(path, dir + "/copy")
+        #expect(try db.get(b("k")) == b("B"))
+        _ = cursor
+        return dir + "/copy"
+    }
+
+    /// A table a crash left behind after the compaction that made it obsolete (here pinned by a
+    /// cursor) must not bring back the value it held: its `k#1=A` would shadow the live `k#0`
+    /// written by sequence zeroing. The MANIFEST replays cleanly and does not name it, so repair
+    /// moves it to lost/ instead of salvaging it.
+    @Test func obsoleteTableIsNotResurrected() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            let copy = dir + "/copy"
+            do {
+                let db = try Database(path: path, options: quiet)
+                try db.put(b("k"), b("A"))
+                try db.flush()
+                let cursor = try db.cursor()
+                cursor.seekToFirst()
+                try db.compactRange()
+                try db.put(b("k"), b("B"))
+                try db.flush()
+                try db.compactRange()
+                try copyAsACrashWouldLeave(path, copy)
+                _ = cursor
+                try db.close()
+            }
+            let tablesBefore = try names(copy).filter { $0.hasSuffix(".sst") }
+            #expect(tablesBefore.count == 2, "the pinned table is not in the copy: \(tablesBefore)")
+            try Database.repair(path: copy)
+            #expect(try contents(copy) == ["k": "B"])
+            #expect(try names(copy + "/lost").contains { $0.hasSuffix(".sst") })
+        }
+    }
+
+    /// The same for a log a failed unlink left behind after its memtable was flushed: its
+    /// `k#1=A` is below the MANIFEST's log number, so repair does not convert it.
+    @Test func obsoleteLogIsNotConverted() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            var saved: (name: String, bytes: [UInt8])?
+            do {
+                let db = try Database(path: path, options: quiet)
+                try db.put(b("k"), b("A"), options: WriteOptions(sync: true))
+                if let log = try names(path).first(where: { $0.hasSuffix(".log") }) {
+                    saved = (log, try fs.readWholeFile(path + "/" + log))
+                }
+                try db.flush()
+                try db.compactRange()
+                try db.put(b("k"), b("B"))
+                try db.flush()
+                try db.compactRange()
+                try db.close()
+            }
+            guard let saved else { throw TestSupportError("no log") }
+            #expect(!fs.fileExists(path + "/" + saved.name))
+            try fs.writeWholeFile(path + "/" + saved.name, saved.bytes)
+            try Database.repair(path: path)
+            #expect(try contents(path) == ["k": "B"])
+            #expect(try names(path + "/lost").contains(saved.name))
+        }
+    }
+
+    /// Without a MANIFEST to tell live tables from obsolete ones, repair keeps every version;
+    /// where two tables hold the same internal key (both written by sequence zeroing), the one
+    /// with the larger file number, written later, wins.
+    @Test func identicalKeysPreferTheNewerTable() throws {
+        try withTemporaryDirectory { dir in
+            let copy = try obsoleteTableBesideTheLiveOne(dir)
+            let tablesBefore = try names(copy).filter { $0.hasSuffix(".sst") }
+            #expect(tablesBefore.count == 2, "the pinned table is not in the copy: \(tablesBefore)")
+            try fs.removeFile(FileNames.current(copy))
+            try Database.repair(path: copy)
+            #expect(try contents(copy) == ["k": "B", "other": "x"])
         }
     }
 
