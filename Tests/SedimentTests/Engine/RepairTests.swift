@@ -27,16 +27,26 @@ import SedimentTestSupport
     }
 
     /// A database with tables on several levels, overwrites, deletes and unflushed writes.
+    /// - Parameter leavingObsoleteLog: put the first log back after close, as a failed unlink
+    ///   would leave it (its values are the first ones, which later writes overwrite or delete).
     /// - Returns: what it should hold.
-    func populate(_ path: String) throws -> [String: String] {
+    func populate(_ path: String, leavingObsoleteLog: Bool = false) throws -> [String: String] {
         var model: [String: String] = [:]
         let db = try Database(path: path, options: quiet)
-        defer { try? db.close() }
+        var firstLog: (name: String, bytes: [UInt8])?
+        defer {
+            try? db.close()
+            if let firstLog { try? fs.writeWholeFile(path + "/" + firstLog.name, firstLog.bytes) }
+        }
         func put(_ k: String, _ v: String) throws {
             try db.put(b(k), b(v))
             model[k] = v
         }
         for i in 0..<200 { try put("key\(1000 + i)", "v1-\(i)") }
+        if leavingObsoleteLog, let log = try names(path).first(where: { $0.hasSuffix(".log") }) {
+            try db.put(b("key1000"), b("v1-0"), options: WriteOptions(sync: true))
+            firstLog = (log, try fs.readWholeFile(path + "/" + log))
+        }
         try db.flush()
         try db.compactRange()
         for i in stride(from: 0, to: 200, by: 3) { try put("key\(1000 + i)", "v2-\(i)") }
@@ -222,23 +232,25 @@ import SedimentTestSupport
     }
 
     /// An I/O error or power loss at any mutating step of a repair loses nothing: repairing again
-    /// recovers all.
-    @Test func failureAtEveryStepThenRepairAgain() throws {
+    /// recovers all. With CURRENT removed (every file salvaged) and with it in place (its
+    /// MANIFEST replayed to tell obsolete files from live ones).
+    @Test(arguments: [true, false])
+    func failureAtEveryStepThenRepairAgain(removingCurrent: Bool) throws {
         try withMemoryBackedTemporaryDirectory { dir in
             let eio = SedimentError.io(file: "injected", errno: 5, message: "injected EIO")
             let probe = FaultInjectionFileSystem()
             var o = Options()
             o.fileSystem = probe
-            let model = try populate(dir + "/probe")
-            try fs.removeFile(FileNames.current(dir + "/probe"))
+            let model = try populate(dir + "/probe", leavingObsoleteLog: !removingCurrent)
+            if removingCurrent { try fs.removeFile(FileNames.current(dir + "/probe")) }
             let before = probe.mutatingOperationCount
             try Database.repair(path: dir + "/probe", options: o)
             let operations = probe.mutatingOperationCount - before
             #expect(operations >= 6, "repair made only \(operations) mutating operations")
             for k in 0..<operations {
                 let path = dir + "/db-\(k)"
-                #expect(try populate(path) == model)
-                try fs.removeFile(FileNames.current(path))
+                #expect(try populate(path, leavingObsoleteLog: !removingCurrent) == model)
+                if removingCurrent { try fs.removeFile(FileNames.current(path)) }
                 let faulty = FaultInjectionFileSystem()
                 o.fileSystem = faulty
                 faulty.failOnce(afterOperations: k, with: eio)
@@ -249,8 +261,8 @@ import SedimentTestSupport
 
                 // Power loss at the same step: unsynced data and directory entries vanish.
                 let crashPath = dir + "/crash-\(k)"
-                #expect(try populate(crashPath) == model)
-                try fs.removeFile(FileNames.current(crashPath))
+                #expect(try populate(crashPath, leavingObsoleteLog: !removingCurrent) == model)
+                if removingCurrent { try fs.removeFile(FileNames.current(crashPath)) }
                 let crashing = FaultInjectionFileSystem()
                 o.fileSystem = crashing
                 crashing.freeze(afterOperations: k)
