@@ -3,9 +3,10 @@
 //
 //  1. Take the LOCK (`.locked` while the database is open) and list the directory: every log,
 //     table and MANIFEST (FileNames.parse). Numbers in `lost/` count as used too. When CURRENT's
-//     MANIFEST replays as an open would replay it, the tables it does not name below its next
-//     file number and the logs below its log number are obsolete: the sequence is raised past
-//     them and they move to `lost/` unread (their `k#5` would shadow a live `k#0`).
+//     MANIFEST replays without a torn tail and every table it names reads whole, the tables it
+//     does not name below its next file number and the logs below its log number are obsolete:
+//     the sequence is raised past them and they move to `lost/` without being salvaged (their
+//     `k#5` would shadow a live `k#0`).
 //  2. Convert each log into level-0 tables: its records are read in `.skipAnyCorruptedRecords`
 //     mode, a batch that does not decode in full is skipped, the rest go through a MemTable and
 //     `Flush.writeLevel0Table` (a new table whenever the memtable passes `writeBufferSize`).
@@ -73,23 +74,28 @@ private final class Repairer {
 
     func repair() throws {
         var (logs, tables, manifests) = try listFiles(in: path)
-        if let obsolete = try obsoleteFiles(logs: logs, tables: tables) {
-            try setAside(obsolete)
-            logs.removeAll { obsolete.logs.contains($0) }
-            tables.removeAll { obsolete.tables.contains($0) }
-        }
+        // Listed before anything is set aside: setAside raises the sequence past what it moves.
         let (lostLogs, lostTables, lostManifests) = fs.isDirectory(lostDirectory)
             ? try listFiles(in: lostDirectory) : ([], [], [])
         logs.sort()
         tables.sort()
 
-        var files: [FileMetadata] = []
+        var live = LiveScan()
+        if let obsolete = try obsoleteFiles(logs: logs, tables: tables, live: &live) {
+            try setAside(obsolete)
+            logs.removeAll { obsolete.logs.contains($0) }
+            tables.removeAll { obsolete.tables.contains($0) }
+        }
+        tables.removeAll { live.examined.contains($0) }
+        var files = live.readable
+
         var replaced: [UInt64] = []
         do {
             for number in logs { try convertLog(number) }
             for number in tables + written {
                 if let meta = try scanTable(number) { files.append(meta) }
             }
+            files.sort { $0.number < $1.number }
             if !Self.levelZeroOrderIsSafe(files) {
                 replaced = files.map(\.number)
                 files = try mergeAll(files)
@@ -153,18 +159,23 @@ private final class Repairer {
         return (logs, tables, manifests)
     }
 
-    /// The tables and logs that CURRENT's MANIFEST, replayed as an open replays it, makes
-    /// obsolete: tables it does not name whose numbers are below its next file number (inputs of
-    /// finished compactions a crash or a pinning cursor left, outputs of unfinished ones, flush
-    /// outputs whose logs are still live), and logs below its log number other than its
-    /// previous log (already flushed; a failed unlink left them). Their data is older than, or
-    /// also in, the live files; salvaging it could shadow a value sequence zeroing rewrote as
-    /// `k#0` (DESIGN.md §8, "Repair").
-    /// - Returns: nil when there is no MANIFEST to trust (CURRENT missing or damaged, the
-    ///   MANIFEST missing, damaged or incomplete, or made with more levels): every file is then
-    ///   salvaged.
+    /// The tables and logs that CURRENT's MANIFEST makes obsolete, when it can be trusted to
+    /// tell: it replays as an open replays it, without a torn last record (the torn edit may
+    /// have named the only copy of acknowledged data, its logs already deleted), and every table
+    /// it names is present and reads whole (scanned here into `live`; a live table that is
+    /// missing or damaged is the usual reason to repair, and then the obsolete ones may hold
+    /// the best remaining copy). Obsolete are: tables it does not name whose numbers are below
+    /// its next file number (inputs of finished compactions a crash or a pinning cursor left,
+    /// outputs of unfinished ones, flush outputs whose logs are still live), and logs below its
+    /// log number other than its previous log (already flushed; a failed unlink left them).
+    /// Their data is older than, or also in, the live files; salvaging it could shadow a value
+    /// sequence zeroing rewrote as `k#0` (DESIGN.md §8, "Repair").
+    /// - Returns: nil when the MANIFEST cannot be trusted (also when CURRENT or the MANIFEST is
+    ///   missing, damaged or incomplete, or made with more levels): every file is then
+    ///   salvaged. Raises `nextNumber` past the MANIFEST's next file number.
     /// - Throws: `.io`/`.noSpace` from the file system.
-    func obsoleteFiles(logs: [UInt64], tables: [UInt64]) throws -> (logs: Set<UInt64>, tables: Set<UInt64>)? {
+    func obsoleteFiles(logs: [UInt64], tables: [UInt64],
+                       live scan: inout LiveScan) throws -> (logs: Set<UInt64>, tables: Set<UInt64>)? {
         let versions = VersionSet(path: path, fileSystem: fs, options: options)
         do {
             try versions.recover()
@@ -175,14 +186,29 @@ private final class Repairer {
             }
         }
         nextNumber = max(nextNumber, versions.nextFileNumber)   // never reuse a number it handed out
+        guard !versions.recoveredTornTail else { return nil }
         let live = versions.liveFileNumbers()
+        guard live.isSubset(of: tables) else { return nil }
+        for number in live.sorted() {
+            scan.examined.insert(number)
+            guard let meta = try scanTable(number) else { return nil }   // moved to lost/
+            scan.readable.append(meta)
+        }
         let obsoleteTables = tables.filter { $0 < versions.nextFileNumber && !live.contains($0) }
         let obsoleteLogs = logs.filter { $0 < versions.logNumber && $0 != versions.prevLogNumber }
         return (Set(obsoleteLogs), Set(obsoleteTables))
     }
 
+    /// The live tables `obsoleteFiles` scanned: every one it tried, and the metadata of those
+    /// that read whole (the others went to `lost/`).
+    struct LiveScan {
+        var examined: Set<UInt64> = []
+        var readable: [FileMetadata] = []
+    }
+
     /// Raises `maxSequence` past the entries of the obsolete files, then moves them to `lost/`
-    /// (best effort: one that stays is not salvaged, and the next open deletes it as obsolete).
+    /// (best effort: one that stays is not salvaged, and the next open deletes it as obsolete,
+    /// which it is: the MANIFEST that said so was whole and its tables all read).
     /// - Throws: `.io`/`.noSpace` from the file system.
     func setAside(_ obsolete: (logs: Set<UInt64>, tables: Set<UInt64>)) throws {
         if let s = try Recovery.highestSequence(inLogs: obsolete.logs.sorted(), directory: path, fileSystem: fs) {

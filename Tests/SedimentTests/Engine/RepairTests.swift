@@ -28,7 +28,8 @@ import SedimentTestSupport
 
     /// A database with tables on several levels, overwrites, deletes and unflushed writes.
     /// - Parameter leavingObsoleteLog: put the first log back after close, as a failed unlink
-    ///   would leave it (its values are the first ones, which later writes overwrite or delete).
+    ///   would leave it (its values are the first ones, which later writes overwrite or delete),
+    ///   and compact after the overwrites, so that salvaging that log would bring v1 back.
     /// - Returns: what it should hold.
     func populate(_ path: String, leavingObsoleteLog: Bool = false) throws -> [String: String] {
         var model: [String: String] = [:]
@@ -51,6 +52,8 @@ import SedimentTestSupport
         try db.compactRange()
         for i in stride(from: 0, to: 200, by: 3) { try put("key\(1000 + i)", "v2-\(i)") }
         try db.flush()
+        // Settles v2 as `k#0`, which the obsolete log's v1 entries would shadow if salvaged.
+        if leavingObsoleteLog { try db.compactRange() }
         for i in stride(from: 0, to: 200, by: 7) {
             try db.delete(b("key\(1000 + i)"))
             model["key\(1000 + i)"] = nil
@@ -246,6 +249,7 @@ import SedimentTestSupport
             let before = probe.mutatingOperationCount
             try Database.repair(path: dir + "/probe", options: o)
             let operations = probe.mutatingOperationCount - before
+            #expect(try contents(dir + "/probe") == model)
             #expect(operations >= 6, "repair made only \(operations) mutating operations")
             for k in 0..<operations {
                 let path = dir + "/db-\(k)"
@@ -393,7 +397,7 @@ import SedimentTestSupport
 
     /// k=A, then k=B, each settled by a full compaction (written as `k#0`), while a cursor pins
     /// the first compaction's output: the copy taken then holds that obsolete table (`k#0=A`)
-    /// beside the live one (`k#0=B`), and the input of the second compaction (`k#2=B`) is gone.
+    /// beside the live one (`k#0=B`), and the input of the second compaction (`k#3=B`) is gone.
     /// - Returns: the copy's path.
     func obsoleteTableBesideTheLiveOne(_ dir: String) throws -> String {
         let path = dir + "/db"
@@ -483,6 +487,66 @@ import SedimentTestSupport
             try fs.removeFile(FileNames.current(copy))
             try Database.repair(path: copy)
             #expect(try contents(copy) == ["k": "B", "other": "x"])
+        }
+    }
+
+    /// A MANIFEST whose last edit is torn is not trusted to tell obsolete tables: the torn edit
+    /// may name the only copy of acknowledged writes (their log already deleted). Here an edit
+    /// recording a next file number past that table comes before the torn one, as a flush or
+    /// compaction on another thread can leave it; repair still salvages the table.
+    @Test func tornManifestIsNotTrusted() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/db"
+            do {
+                let db = try Database(path: path, options: quiet)
+                try db.put(b("x"), b("1"))
+                try db.flush()
+                try db.put(b("y"), b("2"))
+                try db.flush()
+                try db.close()
+            }
+            let manifest = path + "/" + String(decoding: try fs.readWholeFile(path + "/CURRENT").dropLast(), as: UTF8.self)
+            var records: [[UInt8]] = []
+            let reader = RecordReader(file: try fs.openForReading(manifest), mode: .absoluteConsistency)
+            while let record = try reader.readRecord() { records.append(record) }
+            guard let yTable = try names(path).filter({ $0.hasSuffix(".sst") }).last.flatMap({ FileNames.parse($0)?.number }),
+                  let yEdit = records.lastIndex(where: { record in
+                      (try? VersionEdit.decode(record, file: manifest))?.newFiles.contains { $0.file.number == yTable } ?? false
+                  }) else { throw TestSupportError("no flush edit for y's table") }
+            var raise = VersionEdit()
+            raise.nextFileNumber = yTable + 100
+            var edited = Array(records[..<yEdit])
+            edited += records[(yEdit + 1)...]
+            edited.append(raise.encode())
+            edited.append(records[yEdit])
+            let file = try fs.createForWriting(manifest)
+            let writer = RecordWriter(file: file)
+            for record in edited { try writer.addRecord(record) }
+            try file.close()
+            var bytes = try fs.readWholeFile(manifest)
+            bytes.removeLast()
+            try fs.writeWholeFile(manifest, bytes)
+            try Database.repair(path: path)
+            #expect(try contents(path) == ["x": "1", "y": "2"])
+        }
+    }
+
+    /// A MANIFEST naming a table that is missing or damaged is not trusted either: the obsolete
+    /// table a crash left beside it is then the best remaining copy, and repair salvages it.
+    @Test(arguments: ["delete", "garble"])
+    func manifestWithALostTableIsNotTrusted(how: String) throws {
+        try withTemporaryDirectory { dir in
+            let copy = try obsoleteTableBesideTheLiveOne(dir)
+            guard let live = try names(copy).filter({ $0.hasSuffix(".sst") }).last else { throw TestSupportError("no table") }
+            if how == "delete" {
+                try fs.removeFile(copy + "/" + live)
+            } else {
+                var bytes = try fs.readWholeFile(copy + "/" + live)
+                for i in bytes.count - 8..<bytes.count { bytes[i] = 0 }   // the footer's magic
+                try fs.writeWholeFile(copy + "/" + live, bytes)
+            }
+            try Database.repair(path: copy)
+            #expect(try contents(copy) == ["k": "A", "other": "x"])
         }
     }
 
