@@ -23,6 +23,8 @@
 #                          (kill, powerloss, corruption or fuzz:TARGET)
 #   all                    runs what is missing until every goal is met: powerloss, corruption,
 #                          kill and metamorphic in one lane, fuzzing (nice 19) in another
+# SEDIMENT_FUZZ_NICE sets the fuzzer's niceness (default 19, so it yields to the other lane; 0
+# gives it a core of its own when the fuzz hours are the long pole).
 # Touch Tests/.long-runs-stop to stop `all` between runs. A failing run is recorded as FAIL with
 # its log under .build/long-runs/ and stops its lane; the log names the seed that replays it.
 set -euo pipefail
@@ -30,6 +32,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 LEDGER=${SEDIMENT_LEDGER:-$ROOT/Tests/long-runs.ledger}
 LOGS=$ROOT/.build/long-runs
+FUZZ_NICE=${SEDIMENT_FUZZ_NICE:-19}
 STOP=$ROOT/Tests/.long-runs-stop
 FUZZ_TARGETS=(model table table-unverified block footer log manifest writebatch filter)
 GOAL_KILL=3000 GOAL_POWERLOSS=20000 GOAL_CORRUPTION=50000 GOAL_METAMORPHIC=1000 GOAL_FUZZ=3600
@@ -137,7 +140,7 @@ run_fuzz() {
     LOG="$LOGS/fuzz-$target.$(date +%s).log"
     local times=$LOGS/fuzz-$target.times
     TIMEFORMAT='%U %S'
-    { time SWIFT_BACKTRACE=enable=no SEDIMENT_FUZZ_TARGET=$target nice -n 19 "$fuzz/sediment-fuzz" \
+    { time SWIFT_BACKTRACE=enable=no SEDIMENT_FUZZ_TARGET=$target nice -n "$FUZZ_NICE" "$fuzz/sediment-fuzz" \
         -max_total_time="$seconds" -timeout=30 -print_final_stats=1 -artifact_prefix="$fuzz/artifacts/$target/" \
         "$fuzz/corpus/$target" >"$LOG" 2>&1 || rc=$?; } 2>"$times"
     cpu=$(awk '{ printf "%.2f\n", $1 + $2 }' "$times")
