@@ -70,6 +70,11 @@ import SedimentTestSupport
 
     func names(_ path: String) throws -> [String] { try fs.children(of: path).sorted() }
 
+    /// The path of the MANIFEST that CURRENT in `path` names.
+    func currentManifest(_ path: String) throws -> String {
+        path + "/" + String(decoding: try fs.readWholeFile(FileNames.current(path)).dropLast(), as: UTF8.self)
+    }
+
     @Test func healthyDatabaseKeepsEverything() throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/db"
@@ -323,10 +328,10 @@ import SedimentTestSupport
         try db.put(b("a"), b("old"))
         try db.flush()
         try db.close()
-        let current = String(decoding: try fs.readWholeFile(path + "/CURRENT").dropLast(), as: UTF8.self)
-        var manifest = try fs.readWholeFile(path + "/" + current)
+        let current = try currentManifest(path)
+        var manifest = try fs.readWholeFile(current)
         manifest.removeLast()
-        try fs.writeWholeFile(path + "/" + current, manifest)
+        try fs.writeWholeFile(current, manifest)
     }
 
     /// Writes a=NEW, moves the tables in lost/ back, repairs: while CURRENT names a MANIFEST
@@ -386,15 +391,6 @@ import SedimentTestSupport
         }
     }
 
-    /// Copies every file of the open database in `from` but LOCK into a new directory `to`,
-    /// as a crash (kill -9) at this moment would leave them.
-    func copyAsACrashWouldLeave(_ from: String, _ to: String) throws {
-        try fs.createDirectory(to)
-        for name in try names(from) where name != "LOCK" && !fs.isDirectory(from + "/" + name) {
-            try fs.writeWholeFile(to + "/" + name, try fs.readWholeFile(from + "/" + name))
-        }
-    }
-
     /// k=A, then k=B, each settled by a full compaction (written as `k#0`), while a cursor pins
     /// the first compaction's output: the copy taken then holds that obsolete table (`k#0=A`)
     /// beside the live one (`k#0=B`), and the input of the second compaction (`k#3=B`) is gone.
@@ -412,7 +408,7 @@ import SedimentTestSupport
         try db.put(b("k"), b("B"))
         try db.flush()
         try db.compactRange()
-        try copyAsACrashWouldLeave(path, dir + "/copy")
+        try copyDatabase(path, to: dir + "/copy")   // as a crash (kill -9) now would leave it
         #expect(try db.get(b("k")) == b("B"))
         _ = cursor
         return dir + "/copy"
@@ -436,7 +432,7 @@ import SedimentTestSupport
                 try db.put(b("k"), b("B"))
                 try db.flush()
                 try db.compactRange()
-                try copyAsACrashWouldLeave(path, copy)
+                try copyDatabase(path, to: copy)   // as a crash (kill -9) now would leave it
                 _ = cursor
                 try db.close()
             }
@@ -505,7 +501,7 @@ import SedimentTestSupport
                 try db.flush()
                 try db.close()
             }
-            let manifest = path + "/" + String(decoding: try fs.readWholeFile(path + "/CURRENT").dropLast(), as: UTF8.self)
+            let manifest = try currentManifest(path)
             var records: [[UInt8]] = []
             let reader = RecordReader(file: try fs.openForReading(manifest), mode: .absoluteConsistency)
             while let record = try reader.readRecord() { records.append(record) }
